@@ -1,0 +1,1 @@
+"""CLI commands grouped by feature; each module has `register(cli)`. Only click at import time."""

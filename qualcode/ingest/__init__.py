@@ -1,0 +1,1 @@
+"""Reading transcripts: formats, encodings, front matter, speaker turns, sentences."""

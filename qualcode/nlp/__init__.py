@@ -1,0 +1,1 @@
+"""Language processing: spaCy pipelines (loaded lazily), suggestions, evaluation."""
