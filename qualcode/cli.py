@@ -37,6 +37,16 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def progress(items, label: str, show=None):
+    """A progress bar on stderr for long work at a terminal; silent when piped."""
+    import contextlib
+
+    items = list(items)
+    if sys.stderr.isatty() and len(items) > 1:
+        return click.progressbar(items, label=label, file=sys.stderr, show_pos=True, item_show_func=show)
+    return contextlib.nullcontext(items)
+
+
 def emit_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

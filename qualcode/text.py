@@ -127,11 +127,17 @@ def reanchor(new_text: str, quote: str, before: str, after: str, old_start: int)
                 best_ratio, best_pos = r, p
     if best_pos < 0 or best_ratio < 0.9:
         return None
-    # refine to the best alignment within a few characters
-    best = (best_ratio, best_pos)
-    for p in range(max(0, best_pos - n // 8), min(len(new_text) - n, best_pos + n // 8) + 1):
-        matcher.set_seq1(new_text[p:p + n])
-        r = matcher.ratio()
-        if r > best[0]:
-            best = (r, p)
-    return Anchor(best[1], best[1] + n, False)
+    # align the quote inside a slightly wider region, so edits at its edges move the ends too
+    slack = max(8, n // 4)
+    lo = max(0, best_pos - slack)
+    region = new_text[lo:best_pos + n + slack]
+    sm = difflib.SequenceMatcher(None, quote, region, autojunk=False)
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    first, last = blocks[0], blocks[-1]
+    start = lo + max(0, first.b - first.a)
+    end = lo + min(len(region), last.b + last.size + (n - last.a - last.size))
+    if end <= start:
+        return None
+    return Anchor(start, end, False)

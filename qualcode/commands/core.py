@@ -74,9 +74,9 @@ def register(cli: click.Group) -> None:
         if name and len(paths) > 1:
             raise QualcodeError("--name applies to one file at a time")
         extra = _attrs(attrs)
+        from qualcode.cli import progress
         parsed = []
-        with click.progressbar(paths, label="Reading", file=sys.stderr, show_pos=True,
-                               item_show_func=lambda p: p.name if p else "") as bar:
+        with progress(paths, "Reading", lambda p: p.name if p else "") as bar:
             for p in bar:
                 parsed.append(parse_file(p, doc_type, extra, lang, encoding, name))
         from qualcode.documents import store_documents

@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 
 _ROLE_WORDS = (r"Interviewer|Interviewee|Respondent|Moderator|Facilitator|Researcher|Participant|Speaker|"
-               r"Voice|Unknown|Translator|Note[- ]?taker|Assistant|Observer|Mod|Int|Resp")
+               r"Voice|Unknown|Translator|Note[- ]?taker|Assistant|Observer|Mod|Int|Resp|"
+               # Russian and Azerbaijani transcribers' labels
+               r"Интервьюер|Респондент|Модератор|Ведущий|Ведущая|Участник|Участница|Спикер|Вопрос|Ответ|"
+               r"Müsahibəçi|Müsahib|Aparıcı|Moderator|İştirakçı|Respondent|Sual|Cavab")
 _CAPS = "A-ZÀ-ÖØ-ÞĀ-ſƏİĞŞÇÖÜА-ЯЁ"
 _GENERIC = (rf"(?:(?:{_ROLE_WORDS})(?:\s*\d{{1,3}}|\s+[A-Z])?|[PRIM]\d{{1,3}}|Q|A|I|R"
             rf"|[{_CAPS}][{_CAPS}'’.\-]+(?: [{_CAPS}][{_CAPS}'’.\-]+){{0,2}})")

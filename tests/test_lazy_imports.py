@@ -1,0 +1,31 @@
+"""The CLI and the core start without Textual, spaCy or scikit-learn (Harlequin's rule)."""
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = ["qualcode.cli", "qualcode.store.project", "qualcode.documents", "qualcode.codebook", "qualcode.coding",
+        "qualcode.suggestions", "qualcode.analysis.retrieval", "qualcode.demo"]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_loads_no_heavy_library(module):
+    code = (f"import sys, {module}; heavy = [m for m in ('textual', 'spacy', 'sklearn', 'rich', 'docx', 'openpyxl') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"{module} imported {out}"
+
+
+def test_every_command_has_help_text():
+    import click
+
+    from qualcode.cli import cli
+
+    def walk(group, prefix):
+        for name, cmd in group.commands.items():
+            assert (cmd.help or "").strip(), f"`qualcode {prefix}{name}` has no help text"
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix}{name} ")
+
+    walk(cli, "")
