@@ -87,9 +87,9 @@ def export_group():
 
 
 def _register() -> None:
-    from qualcode.commands import analysis, core, exchange, safety, suggestions
+    from qualcode.commands import analysis, core, exchange, privacy, safety, suggestions
 
-    for module in (core, analysis, exchange, safety, suggestions):
+    for module in (core, analysis, exchange, safety, privacy, suggestions):
         module.register(cli)
 
 

@@ -141,3 +141,150 @@ def reanchor(new_text: str, quote: str, before: str, after: str, old_start: int)
     if end <= start:
         return None
     return Anchor(start, end, False)
+
+
+# --- foreign positions -> stored offsets ----------------------------------------------------
+#
+# Other tools count positions in their own units over the text *they* stored (BOM, CRLF and
+# all); we store normalise(raw). ForeignText converts in two exact steps: foreign units ->
+# code point of the raw text (BOM dropped), then raw code point -> code point of the stored text.
+
+UNITS = ("codepoint", "utf16", "utf8")
+
+
+class ForeignText:
+    """A source text as another tool stored it, and how its positions land in our stored text.
+
+    unit: what one position counts ('codepoint', 'utf16' code units, 'utf8' bytes).
+    crlf_as_one: the tool counts a CRLF line break as one position (ATLAS.ti) rather than two.
+    """
+
+    def __init__(self, raw: str, unit: str = "codepoint", crlf_as_one: bool = False):
+        if unit not in UNITS:
+            raise ValueError(f"unknown position unit {unit!r}")
+        self.raw = raw[1:] if raw.startswith("\ufeff") else raw
+        self.unit = unit
+        self.crlf_as_one = crlf_as_one
+        self.text, self._to_stored_floor, self._to_stored_ceil = normalise_with_map(self.raw)
+        self._prefix = self._unit_prefix()
+
+    def _unit_prefix(self) -> list[int]:
+        """prefix[i] = foreign position of raw code point i (len(raw)+1 entries)."""
+        raw, out, pos = self.raw, [0], 0
+        for i, ch in enumerate(raw):
+            if self.crlf_as_one and ch == "\r" and raw[i + 1:i + 2] == "\n":
+                w = 0
+            elif self.unit == "utf16":
+                w = 2 if ord(ch) > 0xFFFF else 1
+            elif self.unit == "utf8":
+                w = len(ch.encode("utf-8", "surrogatepass"))
+            else:
+                w = 1
+            pos += w
+            out.append(pos)
+        return out
+
+    @property
+    def length(self) -> int:
+        """The text's length in the foreign unit."""
+        return self._prefix[-1]
+
+    def raw_index(self, position: int, side: str) -> tuple[int, bool]:
+        """Raw code point index of a foreign position; exact=False when it fell inside a character."""
+        prefix = self._prefix
+        if side == "start":
+            i = bisect.bisect_right(prefix, position) - 1
+        else:
+            i = bisect.bisect_left(prefix, position)
+        i = min(max(i, 0), len(prefix) - 1)
+        return i, prefix[i] == position
+
+    def span(self, start: int, end: int) -> tuple[int, int, bool] | None:
+        """(start, end, exact) in the stored text, or None when the span is out of range or empty."""
+        if start < 0 or end > self.length or start >= end:
+            return None
+        s, exact_s = self.raw_index(start, "start")
+        e, exact_e = self.raw_index(end, "end")
+        s2, e2 = self._to_stored_floor[s], self._to_stored_ceil[e]
+        if e2 <= s2:
+            return None
+        return s2, e2, exact_s and exact_e
+
+    def from_stored(self, index: int) -> int:
+        """The foreign position of a stored offset (for exports in foreign units)."""
+        raw_i = bisect.bisect_left(self._to_stored_floor, index)
+        return self._prefix[min(raw_i, len(self._prefix) - 1)]
+
+
+def normalise_with_map(raw: str) -> tuple[str, list[int], list[int]]:
+    """normalise(raw) with, for every raw index 0..len(raw), where it lands in the result.
+
+    Two maps because NFC can fuse characters: an index inside a fused group maps down to the
+    group's start (`floor`, for span starts) or up to its end (`ceil`, for span ends). A BOM
+    maps to 0; the CR of a CRLF maps to where the LF lands, so both ends of a break agree.
+    """
+    bom = 1 if raw.startswith("\ufeff") else 0
+    body = raw[bom:]
+    # step 1: line breaks (CRLF -> LF, lone CR -> LF)
+    lf_chars: list[str] = []
+    lf_map: list[int] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        lf_map.append(len(lf_chars))
+        if ch == "\r":
+            if body[i + 1:i + 2] == "\n":
+                lf_map.append(len(lf_chars))   # the LF of the pair
+                i += 1
+            lf_chars.append("\n")
+        else:
+            lf_chars.append(ch)
+        i += 1
+    lf_map.append(len(lf_chars))
+    lf_text = "".join(lf_chars)
+    # step 2: NFC, chunk by chunk; a chunk starts at each character that cannot compose backwards
+    floor = [0] * (len(lf_text) + 1)
+    ceil = [0] * (len(lf_text) + 1)
+    pieces: list[str] = []
+    # almost every text is NFC already: then the map is the identity
+    chunks = [(0, len(lf_text))] if unicodedata.is_normalized("NFC", lf_text) else list(_nfc_chunks(lf_text))
+    for attempt in (chunks, [(0, len(lf_text))] if lf_text else []):
+        pieces, size = [], 0
+        for a, b in attempt:
+            piece = lf_text[a:b]
+            norm = unicodedata.normalize("NFC", piece)
+            if norm == piece:
+                for k in range(a, b):
+                    floor[k] = ceil[k] = size + (k - a)
+            else:   # inside a changed group: starts snap back, ends snap forward
+                floor[a] = ceil[a] = size
+                for k in range(a + 1, b):
+                    floor[k], ceil[k] = size, size + len(norm)
+            pieces.append(norm)
+            size += len(norm)
+        floor[len(lf_text)] = ceil[len(lf_text)] = size
+        text = "".join(pieces)
+        if text == unicodedata.normalize("NFC", lf_text):
+            break
+    raw_floor = [0] * bom + [floor[j] for j in lf_map]
+    raw_ceil = [0] * bom + [ceil[j] for j in lf_map]
+    return text, raw_floor, raw_ceil
+
+
+def _nfc_chunks(text: str):
+    """(start, end) runs that NFC can normalise independently.
+
+    A character with combining class 0 composes only with the character right before it, so
+    a new run may begin there unless that pair composes (Hangul jamo, some Indic vowel signs).
+    Nothing below U+0300 composes backwards.
+    """
+    start = 0
+    nfc = unicodedata.normalize
+    for i in range(1, len(text)):
+        ch = text[i]
+        if ord(ch) < 0x300 or (unicodedata.combining(ch) == 0
+                               and nfc("NFC", text[i - 1:i + 1]) == nfc("NFC", text[i - 1]) + nfc("NFC", ch)):
+            yield start, i
+            start = i
+    if text:
+        yield start, len(text)

@@ -1,0 +1,1 @@
+"""Writers: quotes, tables, charts and the report (python-docx / openpyxl loaded lazily)."""

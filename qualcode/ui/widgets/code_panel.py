@@ -1,0 +1,94 @@
+"""The codebook as a tree: colour, favourite number, name and how often each code is used."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+
+
+class CodePanel(Tree[str]):
+    """Enter (or a click while text is selected) applies the highlighted code."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Apply code", show=False),
+        Binding("f", "favourite", "Set favourite number", show=False),
+        Binding("space", "toggle_node", "Fold/unfold", show=False),
+    ]
+
+    class CodeChosen(Message):
+        def __init__(self, code_id: str, by_mouse: bool) -> None:
+            super().__init__()
+            self.code_id = code_id
+            self.by_mouse = by_mouse
+
+    class FavouriteRequested(Message):
+        def __init__(self, code_id: str) -> None:
+            super().__init__()
+            self.code_id = code_id
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("Codes", **kwargs)
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 2
+        self._signature: tuple = ()
+        self._nodes: dict = {}
+        self._clicking = False
+
+    def show_codes(self, codes: list[dict]) -> None:
+        """Rebuild when the tree changed; otherwise only relabel (keeps the cursor in place)."""
+        signature = tuple((c["id"], c["parent_id"], c["path"]) for c in codes)
+        if signature != self._signature:
+            highlighted = self.cursor_node.data if self.cursor_node else None
+            self.clear()
+            self._nodes = {}
+            for c in codes:
+                parent = self._nodes.get(c["parent_id"], self.root)
+                has_children = any(o["parent_id"] == c["id"] for o in codes)
+                node = parent.add(_label(c), data=c["id"], expand=True, allow_expand=has_children)
+                self._nodes[c["id"]] = node
+            self._signature = signature
+            if highlighted in self._nodes:
+                self.move_cursor(self._nodes[highlighted])
+        else:
+            for c in codes:
+                self._nodes[c["id"]].set_label(_label(c))
+
+    def highlighted_code(self) -> str | None:
+        node = self.cursor_node
+        return node.data if node is not None and node.data else None
+
+    def highlight(self, code_id: str) -> None:
+        node = self._nodes.get(code_id)
+        if node is not None:
+            self.move_cursor(node)
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._clicking = True
+        try:
+            await super()._on_click(event)
+        finally:
+            self._clicking = False
+
+    def action_select_cursor(self) -> None:
+        code_id = self.highlighted_code()
+        if code_id:
+            self.post_message(self.CodeChosen(code_id, self._clicking))
+
+    def action_favourite(self) -> None:
+        code_id = self.highlighted_code()
+        if code_id:
+            self.post_message(self.FavouriteRequested(code_id))
+
+
+def _label(code: dict) -> Text:
+    label = Text(no_wrap=True, overflow="ellipsis")
+    label.append(f"{code['shortcut']} " if code.get("shortcut") else "  ", style="bold")
+    label.append("● ", style=code.get("color") or "grey50")
+    label.append(code["name"])
+    if code.get("codings"):
+        label.append(f" {code['codings']}", style="dim")
+    return label
