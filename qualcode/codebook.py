@@ -46,7 +46,7 @@ def check_name(name: str) -> str:
         raise QualcodeError("a code needs a name")
     if SEP in name:
         raise QualcodeError(f"code names cannot contain '{SEP}' (it separates levels): {name!r}")
-    if any(ord(c) < 32 or ord(c) == 0x7F for c in name):
+    if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in name):
         raise QualcodeError(f"code name {name!r} contains control characters")
     return name
 

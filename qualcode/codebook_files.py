@@ -51,9 +51,11 @@ def load_yaml(path: Path) -> tuple[dict, list[CodeSpec]]:
 
     from qualcode.ingest.plaintext import decode
 
+    from qualcode.ingest import safe_yaml
+
     text, _ = decode(path.read_bytes(), path.name)
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text, path.name)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise QualcodeError(f"{path.name} is not valid YAML" + (f" (line {mark.line + 1})" if mark else "")) from None
@@ -265,8 +267,8 @@ def read_code_elements(parent, prefix: str, out: list[CodeSpec], source: str) ->
     for el in parent:
         if local(el.tag) != "Code":
             continue
-        name = (el.get("name") or "").strip().replace(SEP, "-") or "(unnamed)"
-        name = "".join(ch for ch in name if ord(ch) >= 32 and ord(ch) != 0x7F)
+        name = (el.get("name") or "").strip().replace(SEP, "-")
+        name = "".join(ch for ch in name if ord(ch) >= 32 and not 0x7F <= ord(ch) <= 0x9F).strip() or "(unnamed)"
         path = prefix + name
         desc_el = next((d for d in el if local(d.tag) == "Description"), None)
         fields = parse_description(desc_el.text if desc_el is not None else None)

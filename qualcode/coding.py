@@ -157,31 +157,44 @@ def read_coding_file(path: Path) -> list[SpanRequest]:
         raise QualcodeError(f"{path} is a folder, not a codings file")
     from qualcode.ingest.plaintext import decode
 
-    text, _ = decode(path.read_bytes(), path.name)
-    rows: list[dict] = []
-    if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-    elif path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-            rows = data if isinstance(data, list) else []
-        else:
-            for n, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        raise QualcodeError(f"{path.name} line {n} is not valid JSON") from None
-    else:
+    if path.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
         raise QualcodeError(f"{path.name}: codings are read from .csv or .jsonl")
+    text, _ = decode(path.read_bytes(), path.name)
+    rows: list = []
+    if path.suffix.lower() == ".csv":
+        try:
+            rows = list(csv.DictReader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise QualcodeError(f"{path.name} is not a readable CSV file ({exc})") from None
+    elif path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            raise QualcodeError(f"{path.name} is not valid JSON (or nests too deeply)") from None
+        rows = data if isinstance(data, list) else []
+    else:
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except (json.JSONDecodeError, RecursionError):
+                    raise QualcodeError(f"{path.name} line {n} is not valid JSON") from None
     out = []
     for n, r in enumerate(rows, 1):
         try:
             out.append(SpanRequest(str(r["document"]), int(r["start"]), int(r["end"]), str(r["code"]),
-                                   r.get("coder") or None, r.get("memo") or None))
-        except (KeyError, ValueError, TypeError):
+                                   _optional_text(r.get("coder")), _optional_text(r.get("memo"))))
+        except (KeyError, ValueError, TypeError, AttributeError, OverflowError):
             raise QualcodeError(f"{path.name} record {n} needs document, start, end (whole numbers) and code") from None
     return out
+
+
+def _optional_text(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, (str, int, float)):
+        raise TypeError("not text")
+    return str(value)
 
 
 def import_codings(project: Project, requests: list[SpanRequest], coder: str | None = None,

@@ -35,35 +35,38 @@ def cooccurrence(project: Project, unit: str = "segment", code: str | None = Non
     n = len(present)
     matrix = [[0] * n for _ in range(n)]
 
+    label_index = {cid: index[label(cid)] for cid in {c.code_id for c in codings}}
     if unit == "segment":
-        by_doc: dict[str, list] = defaultdict(list)
-        for c in codings:
-            by_doc[c.document_id].append(c)
-            matrix[index[label(c.code_id)]][index[label(c.code_id)]] += 1
-        for items in by_doc.values():
-            items.sort(key=lambda c: c.start)
-            active: list = []
-            for c in items:  # sweep: spans still open when c starts overlap it
-                active = [a for a in active if a.end > c.start]
-                i = index[label(c.code_id)]
-                for a in active:
-                    j = index[label(a.code_id)]
-                    if i != j:
-                        matrix[i][j] += 1
-                        matrix[j][i] += 1
-                active.append(c)
+        # sweep each document in start order: spans still open when a coding starts overlap it
+        last_doc, active = None, []
+        for c in sorted(codings, key=lambda c: (c.document_id, c.start)):
+            i = label_index[c.code_id]
+            matrix[i][i] += 1
+            if c.document_id != last_doc:
+                last_doc, active = c.document_id, []
+            start = c.start
+            active = [a for a in active if a[0] > start]
+            row = matrix[i]
+            for _, j in active:
+                if i != j:
+                    row[j] += 1
+                    matrix[j][i] += 1
+            active.append((c.end, i))
     else:
         unit_codes: dict[str, set[int]] = defaultdict(set)
-        for c in codings:
-            i = index[label(c.code_id)]
-            for key, unit_speaker in corpus.units_of(c, unit):
-                if sp_scope is not None and unit in ("sentence", "turn", "speaker") and unit_speaker not in sp_scope:
-                    continue
-                unit_codes[key].add(i)
+        for c, key, unit_speaker in corpus.coding_units(unit):
+            if sp_scope is not None and unit in ("sentence", "turn", "speaker") and unit_speaker not in sp_scope:
+                continue
+            if docs_scope is not None and c.document_id not in docs_scope:
+                continue
+            if sp_scope is not None and not any(s in sp_scope for s in corpus.coding_speakers(c)):
+                continue
+            unit_codes[key].add(label_index[c.code_id])
         for idxs in unit_codes.values():
             for i in idxs:
+                row = matrix[i]
                 for j in idxs:
-                    matrix[i][j] += 1
+                    row[j] += 1
     return {"unit": unit, "codes": present, "matrix": matrix, "themes": themes,
             "filters": {"code": corpus.root_code["path"] if corpus.root_code else None, "coder": coder,
                         "where": "=".join(parse_condition(speaker_filter)) if speaker_filter else None}}

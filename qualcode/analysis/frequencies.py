@@ -37,6 +37,8 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
 
     def relevant_speakers(c, unit_speaker):
         """The speakers a counted unit is credited to (None: the unit is out of scope)."""
+        if not per_speaker and sp_scope is None:
+            return ()  # grouping by a document attribute: speakers do not matter
         sps = (unit_speaker,) if unit in ("sentence", "turn", "speaker") else corpus.coding_speakers(c)
         if sp_scope is not None:
             sps = tuple(s for s in sps if s in sp_scope)
@@ -51,48 +53,88 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
             return {corpus.document_value(doc_id, by)}
         return {corpus.speaker_value(s, by) for s in sps} or {NO_VALUE}
 
-    cells: dict[tuple[str, str], set] = defaultdict(set)
-    row_units: dict[str, set] = defaultdict(set)
-    seg_columns: dict[str, set] = defaultdict(set)  # segment unit: its own base
     lineage = {c["id"]: corpus.ancestors_and_self(c["id"]) for c in corpus.codes}
-    for c in corpus.codings:
-        if docs_scope is not None and c.document_id not in docs_scope:
-            continue
-        codes = lineage.get(c.code_id)
-        if not codes:
-            continue
-        for key, unit_speaker in corpus.units_of(c, unit):
-            sps = relevant_speakers(c, unit_speaker)
-            if sps is None:
+    cell_n: dict[tuple[str, str], int] = defaultdict(int)
+    row_n: dict[str, int] = defaultdict(int)
+    seg_base: dict[str, int] = defaultdict(int)  # segment unit: codings per column
+    seg_exclusive = True
+    if unit in ("segment", "document") and not per_speaker and sp_scope is None:
+        # a coding (or its document) falls in exactly one column: count in SQL, fold up the tree here
+        doc_col = {d: (ALL if level is None else corpus.document_value(d, by)) for d in corpus.docs}
+        doc_sets: dict[tuple[str, str], set] = defaultdict(set)
+        doc_rows: dict[str, set] = defaultdict(set)
+        for code_id, doc_id, n in corpus.grouped_counts():
+            codes = lineage.get(code_id)
+            if not codes or (docs_scope is not None and doc_id not in docs_scope):
                 continue
-            cols = columns_for(c.document_id, sps)
-            for col in cols:
-                if unit == "segment":
-                    seg_columns[col].add(key)
-                for cid in codes:
-                    cells[(cid, col)].add(key)
+            col = doc_col[doc_id]
+            seg_base[col] += n
             for cid in codes:
-                row_units[cid].add(key)
+                if unit == "segment":
+                    cell_n[(cid, col)] += n
+                    row_n[cid] += n
+                else:
+                    doc_sets[(cid, col)].add(doc_id)
+                    doc_rows[cid].add(doc_id)
+        if unit == "document":
+            cell_n.update({k: len(v) for k, v in doc_sets.items()})
+            row_n.update({k: len(v) for k, v in doc_rows.items()})
+    else:
+        doc_col = {d: corpus.document_value(d, by) for d in corpus.docs} if level in ("document", "name") else {}
+        sp_col = {s: corpus.speaker_value(s, by) for s in corpus.speakers} if per_speaker else {}
+        own: dict[tuple[str, str], set] = defaultdict(set)  # (code, column) → unit keys
+        seg_cols: dict[str, int] = defaultdict(int)
+        for c, key, unit_speaker in corpus.coding_units(unit):
+            if docs_scope is not None and c.document_id not in docs_scope:
+                continue
+            if c.code_id not in lineage:
+                continue
+            if per_speaker or sp_scope is not None:
+                sps = relevant_speakers(c, unit_speaker)
+                if sps is None:
+                    continue
+            if level is None:
+                cols = (ALL,)
+            elif doc_col:
+                cols = (doc_col[c.document_id],)
+            else:
+                cols = {sp_col.get(s, NO_VALUE) for s in sps} or {NO_VALUE}
+            if unit == "segment":
+                seg_cols[key] = len(cols)
+                for col in cols:
+                    seg_base[col] += 1
+            for col in cols:
+                own[(c.code_id, col)].add(key)
+        # fold codes into their parents: a theme's cell is the union of its sub-codes' units
+        cells: dict[tuple[str, str], set] = defaultdict(set)
+        row_units: dict[str, set] = defaultdict(set)
+        for (code_id, col), keys in own.items():
+            for cid in lineage[code_id]:
+                cells[(cid, col)] |= keys
+                row_units[cid] |= keys
+        cell_n.update({k: len(v) for k, v in cells.items()})
+        row_n.update({k: len(v) for k, v in row_units.items()})
+        seg_exclusive = all(n == 1 for n in seg_cols.values())
 
     # bases: how many units each column holds
     bases: dict[str, int] = {}
     exclusive = True
     if unit == "segment":
-        bases = {col: len(keys) for col, keys in seg_columns.items()}
-        seen: dict[str, int] = defaultdict(int)
-        for keys in seg_columns.values():
-            for k in keys:
-                seen[k] += 1
-        exclusive = all(n == 1 for n in seen.values())
+        bases = dict(seg_base)
+        exclusive = seg_exclusive
         for col in _possible_columns(corpus, by, level, docs_scope, sp_scope):
             bases.setdefault(col, 0)
     else:
         counted: dict[str, set] = defaultdict(set)
         per_unit_cols: dict[str, set] = defaultdict(set)
+        participants: dict[str, list[str]] = defaultdict(list)
+        if unit == "document" and (per_speaker or sp_scope is not None):
+            for s, sp in corpus.speakers.items():
+                if not corpus.is_interviewer(s):
+                    participants[sp["document_id"]].append(s)
         for doc_id, key, unit_speaker in corpus.all_units(unit, docs_scope):
-            if unit == "document":
-                sps = tuple(s for s, sp in corpus.speakers.items()
-                            if sp["document_id"] == doc_id and not corpus.is_interviewer(s)) if (per_speaker or sp_scope) else ()
+            if unit == "document":  # a document belongs to the groups of its participants
+                sps = tuple(participants.get(doc_id, ()))
                 if sp_scope is not None:
                     sps = tuple(s for s in sps if s in sp_scope)
                     if not sps:
@@ -106,7 +148,7 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
                 per_unit_cols[key].add(col)
         bases = {col: len(keys) for col, keys in counted.items()}
         exclusive = all(len(v) == 1 for v in per_unit_cols.values())
-    for (cid, col) in cells:
+    for (cid, col) in cell_n:
         bases.setdefault(col, 0)
     columns = _order_columns(corpus, by, list(bases))
 
@@ -114,8 +156,8 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
     rows = []
     for code_row in corpus.codes:
         cid = code_row["id"]
-        counts = {col: len(cells.get((cid, col), ())) for col in columns}
-        total = len(row_units.get(cid, ()))
+        counts = {col: cell_n.get((cid, col), 0) for col in columns}
+        total = row_n.get(cid, 0)
         n_sum = sum(counts.values())
         has_children = any(lineage[o["id"]][1:2] == [cid] for o in corpus.codes)
         rows.append({
@@ -200,15 +242,50 @@ def chi_square(table: list[list[float]]) -> dict | None:
             expected.append(e)
             stat += (obs - e) ** 2 / e
     df = (len(rows) - 1) * (len(keep) - 1)
-    from scipy.special import chdtrc  # lazy: scipy is heavy and only tests need it
-
-    p = float(chdtrc(df, stat))
+    p = chi2_sf(stat, df)
     k = min(len(rows), len(keep)) - 1
     low = sum(1 for e in expected if e < MIN_EXPECTED) / len(expected)
     return {"chi2": round(stat, 4), "df": df, "p": p, "n": n,
             "cramers_v": round(math.sqrt(stat / (n * k)), 4) if n and k else None,
             "min_expected": round(min(expected), 3),
             "small_expected": min(expected) < 1 or low > 0.2}
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """P(χ²_df ≥ x): the regularised upper incomplete gamma Q(df/2, x/2), by its series below
+    a + 1 and its continued fraction above (Numerical Recipes' gammq). Saves importing scipy."""
+    if x <= 0:
+        return 1.0
+    a, z = df / 2.0, x / 2.0
+    log_front = a * math.log(z) - z - math.lgamma(a)
+    if z < a + 1:
+        term = total = 1.0 / a
+        n = a
+        for _ in range(1000):
+            n += 1
+            term *= z / n
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_front))
+    tiny = 1e-300
+    b = z + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 1000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_front) * h)
 
 
 def _add_tests(table: dict, exclusive: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from qualcode.codebook import SEP, all_codes, find_code
 from qualcode.errors import QualcodeError
@@ -107,38 +108,57 @@ class Corpus:
         self.code_by_path = {c["path"]: c for c in self.codes}
         self.root_code = None
         if code:
-            self.root_code = dict(find_code(project, code))
+            self.root_code = self.code_by_id[find_code(project, code)["id"]]
             prefix = self.root_code["path"] + SEP
             self.codes = [c for c in self.codes if c["path"] == self.root_code["path"] or c["path"].startswith(prefix)]
         self.docs = {r["id"]: dict(r) for r in project.query(
             "SELECT id, name, type, language, position FROM documents ORDER BY position, name")}
         self.doc_order = list(self.docs)
-        sql = ('SELECT c.id, c.document_id, c.code_id, u.name, c.start, c."end", c.created_at '
-               'FROM codings c JOIN coders u ON u.id = c.coder_id')
-        params: list = []
-        where = []
+        self._where = []
+        self._params: list = []
         if coder:
-            if not project.one("SELECT 1 FROM coders WHERE name = ?", (coder,)):
+            row = project.one("SELECT id FROM coders WHERE name = ?", (coder,))
+            if row is None:
                 raise QualcodeError(f"unknown coder {coder!r}")
-            where.append("u.name = ?")
-            params.append(coder)
+            self._where.append("coder_id = ?")
+            self._params.append(row["id"])
         if code:
             keep = [c["id"] for c in self.codes]
-            where.append(f"c.code_id IN ({','.join('?' * len(keep))})")
-            params.extend(keep)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        rows = project.conn.execute(sql + " ORDER BY c.document_id, c.start, c.\"end\"", params).fetchall()
-        self.codings = [Coding(*r) for r in rows]
-        if documents is not None:
-            self.codings = [c for c in self.codings if c.document_id in documents]
+            self._where.append(f"code_id IN ({','.join('?' * len(keep))})")
+            self._params.extend(keep)
+        self._documents = documents
+        self._codings: list[Coding] | None = None
         self._turns: dict[str, _Intervals] | None = None
         self._sentences: dict[str, _Intervals] | None = None
         self._speakers: dict[str, dict] | None = None
         self._doc_attrs: dict[str, dict] | None = None
         self._coding_speakers: dict[str, tuple[str, ...]] = {}
+        self._interviewers: frozenset[str] | None = None
 
     # --- lazily loaded structure ------------------------------------------------------------
+
+    @property
+    def codings(self) -> list[Coding]:
+        """Codings in scope, by document and position (loaded on first use: 100k rows cost ~0.3 s)."""
+        if self._codings is None:
+            names = {r["id"]: r["name"] for r in self.project.query("SELECT id, name FROM coders")}
+            sql = 'SELECT id, document_id, code_id, coder_id, start, "end", created_at FROM codings'
+            if self._where:
+                sql += " WHERE " + " AND ".join(self._where)
+            rows = self.project.conn.execute(sql, self._params).fetchall()
+            rows.sort(key=itemgetter(1, 4, 5))  # by document and position, sorted before objects exist
+            docs = self._documents
+            self._codings = [Coding(i, d, k, names.get(u, u), s, e, t) for i, d, k, u, s, e, t in rows
+                             if docs is None or d in docs]
+        return self._codings
+
+    def grouped_counts(self) -> list[tuple[str, str, int]]:
+        """(code id, document id, codings) for codings in scope: one SQL GROUP BY, no rows fetched."""
+        sql = "SELECT code_id, document_id, COUNT(*) FROM codings"
+        if self._where:
+            sql += " WHERE " + " AND ".join(self._where)
+        rows = self.project.conn.execute(sql + " GROUP BY code_id, document_id", self._params).fetchall()
+        return [r for r in rows if self._documents is None or r[1] in self._documents]
 
     @property
     def doc_attrs(self) -> dict[str, dict[str, str]]:
@@ -168,9 +188,16 @@ class Corpus:
             self._speakers = out
         return self._speakers
 
+    @property
+    def interviewers(self) -> frozenset[str]:
+        if self._interviewers is None:
+            self._interviewers = frozenset(
+                sid for sid, s in self.speakers.items()
+                if (s["role"] or s["attrs"].get("role") or "").strip().lower() in INTERVIEWER_ROLES)
+        return self._interviewers
+
     def is_interviewer(self, speaker_id: str | None) -> bool:
-        s = self.speakers.get(speaker_id) if speaker_id else None
-        return bool(s) and (s["role"] or s["attrs"].get("role") or "").strip().lower() in INTERVIEWER_ROLES
+        return speaker_id in self.interviewers
 
     def _load(self, table: str) -> dict[str, _Intervals]:
         out: dict[str, _Intervals] = {}
@@ -210,11 +237,16 @@ class Corpus:
             iv = self.turns.get(c.document_id)
             found: list[str] = []
             if iv is not None:
-                for i in iv.overlapping(c.start, c.end):
-                    sp = iv.speakers[i]
-                    if sp and sp not in found:
+                starts, ends, sps = iv.starts, iv.ends, iv.speakers
+                i = max(bisect.bisect_right(starts, c.start) - 1, 0)
+                n = len(starts)
+                while i < n and starts[i] < c.end:
+                    sp = sps[i]
+                    if ends[i] > c.start and sp and sp not in found:
                         found.append(sp)
-            others = [s for s in found if not self.is_interviewer(s)]
+                    i += 1
+            interviewers = self.interviewers
+            others = [s for s in found if s not in interviewers]
             got = self._coding_speakers[c.id] = tuple(others or found)
         return got
 
@@ -230,6 +262,33 @@ class Corpus:
         if iv is None:
             return []
         return [(iv.ids[i], iv.speakers[i]) for i in iv.overlapping(c.start, c.end)]
+
+    def coding_units(self, unit: str):
+        """(coding, unit key, unit speaker) for every coding and every unit it touches; the same
+        as units_of() per coding, with the interval search inlined for speed on large projects."""
+        if unit not in ("sentence", "turn"):
+            for c in self.codings:
+                for key, sp in self.units_of(c, unit):
+                    yield c, key, sp
+            return
+        table = self.sentences if unit == "sentence" else self.turns
+        bisect_right = bisect.bisect_right
+        last_doc, iv = None, None
+        for c in self.codings:
+            if c.document_id != last_doc:
+                last_doc, iv = c.document_id, table.get(c.document_id)
+                if iv is not None:
+                    starts, ends, ids, sps, n = iv.starts, iv.ends, iv.ids, iv.speakers, len(iv.starts)
+            if iv is None:
+                continue
+            i = bisect_right(starts, c.start) - 1
+            if i < 0:
+                i = 0
+            end, start = c.end, c.start
+            while i < n and starts[i] < end:
+                if ends[i] > start:
+                    yield c, ids[i], sps[i]
+                i += 1
 
     def all_units(self, unit: str, documents: set[str] | None = None) -> list[tuple[str, str, str | None]]:
         """Every unit of the corpus as (document, key, speaker): the denominators of percentages."""

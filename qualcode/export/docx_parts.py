@@ -145,18 +145,23 @@ class BodyWriter:
             self._style_ids[name] = self.doc.styles[name].style_id
         return self._style_ids[name]
 
-    def paragraph(self, runs: list[tuple[str, dict]] | str, style: str | None = None, keep_next: bool = False):
-        """Append a paragraph; runs are (text, {"b":1,"i":1,"color":"RRGGBB","size":half-points})."""
+    def paragraph(self, runs: list[tuple[str, dict]] | str, style: str | None = None, keep_next: bool = False,
+                  space_after: int | None = None):
+        """Append a paragraph; runs are (text, {"b":1,"i":1,"color":"RRGGBB","size":half-points});
+        space_after is in twentieths of a point. pPr/rPr children follow the schema's order."""
         from lxml import etree
 
         qn = self._qn
         p = etree.SubElement(self.body, qn("w:p"))
-        if style or keep_next:
+        if style or keep_next or space_after is not None:
             ppr = etree.SubElement(p, qn("w:pPr"))
             if style:
                 etree.SubElement(ppr, qn("w:pStyle")).set(qn("w:val"), self.style_id(style))
             if keep_next:
                 etree.SubElement(ppr, qn("w:keepNext"))
+            if space_after is not None:
+                sp = etree.SubElement(ppr, qn("w:spacing"))
+                sp.set(qn("w:after"), str(space_after))
         if isinstance(runs, str):
             runs = [(runs, {})]
         for text, fmt in runs:
@@ -184,3 +189,33 @@ class BodyWriter:
         if self.sect_pr is not None:
             self.body.append(self.sect_pr)
             self.sect_pr = None
+
+
+def usable_width_cm(doc) -> float:
+    s = doc.sections[-1]
+    return (s.page_width - s.left_margin - s.right_margin) / 360000
+
+
+def set_widths(table, widths_cm: list[float]) -> None:
+    """Fix column widths in both places readers look: the grid (LibreOffice) and each cell (Word)."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for col, w in zip(table.columns, widths_cm):
+        col.width = Cm(w)
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm):
+            cell.width = Cm(w)
+
+
+def fill_widths(doc, n_cols: int, first_cm: float, last_cm: float | None = None) -> list[float]:
+    """Widths for a table with a label column, n-2 (or n-1) equal value columns, and maybe a total column."""
+    total = usable_width_cm(doc)
+    rest = n_cols - 1 - (1 if last_cm else 0)
+    each = max((total - first_cm - (last_cm or 0)) / max(rest, 1), 0.6)
+    return [first_cm] + [each] * rest + ([last_cm] if last_cm else [])
+
+
+def grid(table) -> list[list]:
+    """Cells by [row][column], built once: python-docx's table.cell() rebuilds the whole grid per call."""
+    return [list(row.cells) for row in table.rows]

@@ -43,6 +43,13 @@ def write_table(table: dict, path, fmt: str | None = None) -> None:
         from qualcode.export.docx_parts import new_document
 
         doc = new_document(title(table))
+        width = len(table["codes"]) if _is_matrix(table) else len(table["columns"])
+        if width > 8:  # wide tables get a landscape page
+            from docx.enum.section import WD_ORIENT
+
+            section = doc.sections[0]
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = section.page_height, section.page_width
         doc.add_heading(title(table), level=1)
         add_to_docx(doc, table)
         doc.save(str(path))
@@ -140,60 +147,65 @@ def add_to_docx(doc, table: dict, font_size: float | None = None) -> None:
     """Append the table to a python-docx document, cells shaded as a heatmap."""
     from docx.shared import Pt
 
-    from qualcode.export.docx_parts import heat_colour, repeat_header, set_cell
+    from qualcode.export.docx_parts import fill_widths, grid, heat_colour, repeat_header, set_cell, set_widths
 
     if _is_matrix(table):
         codes = table["codes"]
         size = font_size or (7 if len(codes) > 12 else 8.5)
         t = doc.add_table(rows=len(codes) + 1, cols=len(codes) + 1)
         t.style = "Table Grid"
-        set_cell(t.cell(0, 0), "code", bold=True, size=size)
+        g = grid(t)
+        set_cell(g[0][0], "code", bold=True, size=size)
         for j, c in enumerate(codes):
-            set_cell(t.cell(0, j + 1), str(j + 1), bold=True, size=size, align="center")
+            set_cell(g[0][j + 1], str(j + 1), bold=True, size=size, align="center")
         off = [v for i, row in enumerate(table["matrix"]) for j, v in enumerate(row) if i != j]
         top = max(off, default=0)
         for i, (c, row) in enumerate(zip(codes, table["matrix"])):
-            set_cell(t.cell(i + 1, 0), f"{i + 1}. {c}", size=size)
+            set_cell(g[i + 1][0], f"{i + 1}. {c}", size=size)
             for j, v in enumerate(row):
                 fill = "E6E6E6" if i == j else heat_colour(v, top)
-                set_cell(t.cell(i + 1, j + 1), str(v), size=size, align="right", fill=fill,
+                set_cell(g[i + 1][j + 1], str(v), size=size, align="right", fill=fill,
                          italic=(i == j))
         repeat_header(t.rows[0])
+        set_widths(t, fill_widths(doc, len(codes) + 1, 4.5))
         note = doc.add_paragraph("Diagonal (grey): the code's own count. Darker cells: more co-occurrence.")
         note.runs[0].font.size = Pt(8)
         return
 
     cols = table["columns"]
-    size = font_size or (7 if len(cols) > 8 else 8.5)
+    size = font_size or (5.5 if len(cols) > 24 else 7 if len(cols) > 8 else 8.5)
     t = doc.add_table(rows=len(table["rows"]) + 2, cols=len(cols) + 2)
     t.style = "Table Grid"
-    set_cell(t.cell(0, 0), "Code", bold=True, size=size)
+    g = grid(t)
+    set_cell(g[0][0], "Code", bold=True, size=size)
     for j, c in enumerate(cols):
-        set_cell(t.cell(0, j + 1), c, bold=True, size=size, align="center")
-    set_cell(t.cell(0, len(cols) + 1), "Total", bold=True, size=size, align="center")
+        set_cell(g[0][j + 1], c, bold=True, size=size, align="center")
+    set_cell(g[0][len(cols) + 1], "Total", bold=True, size=size, align="center")
     top = max((r["column_percent"][c] or 0 for r in table["rows"] if not r["subtotal"] for c in cols), default=0)
     top_theme = max((r["column_percent"][c] or 0 for r in table["rows"] if r["subtotal"] for c in cols), default=0)
     for i, r in enumerate(table["rows"], start=1):
         themeish = r["subtotal"] or r["depth"] == 0
-        set_cell(t.cell(i, 0), ("    " * r["depth"]) + r["name"], bold=themeish, size=size)
+        set_cell(g[i][0], ("    " * r["depth"]) + r["name"], bold=themeish, size=size)
         for j, c in enumerate(cols):
             pct = r["column_percent"][c]
             fill = heat_colour(pct, top_theme if r["subtotal"] else top)
             text = str(r["counts"][c]) + (f" ({pct:.0f}%)" if pct is not None and r["counts"][c] else "")
-            set_cell(t.cell(i, j + 1), text, size=size, align="right", fill=fill, bold=themeish)
-        set_cell(t.cell(i, len(cols) + 1), str(r["total"]), size=size, align="right", bold=themeish)
+            set_cell(g[i][j + 1], text, size=size, align="right", fill=fill, bold=themeish)
+        set_cell(g[i][len(cols) + 1], str(r["total"]), size=size, align="right", bold=themeish)
     last = len(table["rows"]) + 1
-    set_cell(t.cell(last, 0), f"Base ({UNIT_WORDS[table['unit']]})", italic=True, size=size)
+    set_cell(g[last][0], f"Base ({UNIT_WORDS[table['unit']]})", italic=True, size=size)
     for j, c in enumerate(cols):
-        set_cell(t.cell(last, j + 1), str(table["column_totals"][c]), italic=True, size=size, align="right")
+        set_cell(g[last][j + 1], str(table["column_totals"][c]), italic=True, size=size, align="right")
     repeat_header(t.rows[0])
+    set_widths(t, fill_widths(doc, len(cols) + 2, 5.5 if len(cols) < 10 else 4.5, 1.4))
     notes = ["Cells: count (% of column); darker = larger share of the column. Themes (bold) include their "
              "sub-codes, scaled separately."]
     if table.get("test"):
         notes.append(f"Themes × {table['by']}: {test_line(table['test'])}.")
     flagged = [r["name"] for r in table["rows"] if r.get("test") and r["test"]["p"] < 0.05]
     if flagged:
-        notes.append("Codes whose share differs between groups (p < 0.05): " + ", ".join(flagged[:12])
+        notes.append("Codes whose share differs between groups (p < 0.05, not corrected for testing every "
+                     "code): " + ", ".join(flagged[:12])
                      + (" …" if len(flagged) > 12 else "") + ".")
     if table.get("test_note"):
         notes.append(f"No chi-square test: {table['test_note']}.")

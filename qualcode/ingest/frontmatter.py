@@ -26,8 +26,10 @@ def split(text: str, source: str) -> tuple[FrontMatter, str]:
         return FrontMatter(), text
     import yaml
 
+    from qualcode.ingest import safe_yaml
+
     try:
-        data = yaml.safe_load(m.group(1)) or {}
+        data = safe_yaml.load(m.group(1), source) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (line {line + 2})" if line is not None else ""

@@ -66,6 +66,8 @@ def read_any(path: Path, encoding: str | None = None) -> tuple[str, str]:
         raise QualcodeError(f"{path.name} contains no text")
     if "\x00" in raw:
         raise QualcodeError(f"{path.name} contains NUL characters; it is not a plain transcript")
+    from qualcode.ingest.plaintext import refuse_escapes
+    refuse_escapes(raw, path.name)
     longest = max((len(line) for line in raw.split("\n")), default=0)
     if longest > limits.MAX_LINE_CHARS:
         raise QualcodeError(f"{path.name} has a single line of {longest:,} characters; that is not a transcript")
@@ -81,6 +83,7 @@ def parse_text(raw: str, name: str, source_name: str, source_format: str, doc_ty
         raise QualcodeError(f"{source_name} has front matter but no transcript text")
     name = fm.name or name
     _check_name(name, source_name)
+    _check_labels(fm, attrs or {}, source_name)
     legend = fm.speakers
     turns = turnmod.find_turns(body, list(legend))
     speakers: dict[str, dict[str, str]] = {}
@@ -101,9 +104,36 @@ def parse_text(raw: str, name: str, source_name: str, source_format: str, doc_ty
     return doc
 
 
+def _control(text: str, allowed: str = "") -> bool:
+    """Control characters (C0, DEL, C1) other than `allowed`: never part of a name or label."""
+    return any((ord(c) < 32 or 0x7F <= ord(c) <= 0x9F) and c not in allowed for c in text)
+
+
 def _check_name(name: str, source: str) -> None:
-    if not name or any(ord(c) < 32 or ord(c) == 0x7F for c in name):
-        raise QualcodeError(f"{source}: the document name contains control characters; rename the file")
+    if not name or not name.strip() or _control(name):
+        raise QualcodeError(f"{source}: the document name is empty or contains control characters; rename the file")
+
+
+def _check_labels(fm: frontmatter.FrontMatter, attrs: dict[str, str], source: str) -> None:
+    """Speaker labels, attribute names and values are shown in lists and tables: no control
+    characters in names and labels; values may span lines (tabs and newlines) but no more."""
+    for label, details in fm.speakers.items():
+        if not label.strip() or _control(label):
+            raise QualcodeError(f"{source}: speaker label {label!r} is empty or contains control characters")
+        _check_attributes(details, f"speaker {label!r}", source)
+    _check_attributes({**fm.attributes, **attrs}, "an attribute", source)
+    for key in ("type", "language"):
+        value = getattr(fm, key)
+        if value is not None and _control(value):
+            raise QualcodeError(f"{source}: the {key} {value!r} contains control characters")
+
+
+def _check_attributes(attrs: dict[str, str], owner: str, source: str) -> None:
+    for k, v in attrs.items():
+        if not str(k).strip() or _control(str(k)):
+            raise QualcodeError(f"{source}: {owner} has an attribute name {k!r} that is empty or contains control characters")
+        if _control(str(v), allowed="\t\n"):
+            raise QualcodeError(f"{source}: {owner} attribute {k!r} has a value with control characters")
 
 
 def paragraph_spans(text: str, turns: list[turnmod.Turn]) -> list[tuple[int, int, int]]:
@@ -126,7 +156,10 @@ def segment_document(doc: ParsedDocument) -> None:
     from qualcode.nlp.pipeline import split_sentences
 
     doc.paragraphs = paragraph_spans(doc.text, doc.turns)
-    spans = split_sentences(doc.language, [(s, doc.text[s:e]) for s, e, _ in doc.paragraphs])
+    # spaCy sees a same-length copy with long whitespace-free runs cut (its tokenizer is
+    # quadratic on them); offsets are unchanged, so its sentence spans index doc.text
+    masked = limits.mask_long_runs(doc.text)
+    spans = split_sentences(doc.language, [(s, masked[s:e]) for s, e, _ in doc.paragraphs])
     # sentences never cross paragraphs, so each belongs to its paragraph's turn
     sentences = []
     pi = 0

@@ -23,6 +23,14 @@ from qualcode.store import schema
 BUSY_TIMEOUT_MS = 5000
 
 
+def busy_timeout_ms() -> int:
+    """How long a write waits for another window or command to finish ($QUALCODE_BUSY_TIMEOUT_MS)."""
+    try:
+        return max(0, int(os.environ.get("QUALCODE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -70,13 +78,16 @@ class Project:
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        timeout_ms = busy_timeout_ms()
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout_ms / 1000)
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            # FULL: each commit reaches the disk before it is reported done. WAL's usual NORMAL can
+            # lose the latest commits to a power cut or OS crash (a few ms per change: bench/RESULTS.md)
+            conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise QualcodeError(f"{path} is not a qualcode project ({exc})") from None

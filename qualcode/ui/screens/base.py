@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.screen import Screen
+from textual.widgets import Footer
 
 from qualcode.ui.widgets.nav_bar import NavBar
 
@@ -18,6 +19,9 @@ class SectionScreen(Screen):
 
     def nav_bar(self) -> NavBar:
         return NavBar(self.SECTION, id="nav")
+
+    def footer(self, palette: bool = True) -> Footer:
+        return Footer(compact=True, show_command_palette=palette)
 
     def on_screen_resume(self) -> None:
         self.update_status()

@@ -48,7 +48,7 @@ class PickerScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Input(value=self.initial, placeholder=self.placeholder, id="picker-input")
+            yield Input(value=self.initial, placeholder=self.placeholder, id="picker-input", compact=True)
             yield OptionList(id="picker-options", markup=False)
             yield Static(Text("enter choose · ↑↓ move · esc cancel", style="dim"), classes="dialog-hint")
 
@@ -109,7 +109,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Input(value=self.value, id="prompt-input")
+            yield Input(value=self.value, id="prompt-input", compact=True)
             yield Static(Text(self.hint, style="dim"), classes="dialog-hint")
 
     def on_mount(self) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from qualcode.documents import list_documents
+from qualcode.store.project import Project
 from qualcode.ui.screens.base import SectionScreen
-from qualcode.ui.screens.dialogs import Choice, PickerScreen
 
 # attributes that describe a document but make poor columns (long, or the same for all)
 _NOT_COLUMNS = {"title", "date", "language", "interviewer", "moderator", "name", "notes"}
@@ -42,7 +42,7 @@ class DocumentsScreen(SectionScreen):
                     compact=True)
         yield DocumentTable(id="documents", cursor_type="row", zebra_stripes=False)
         yield Static("", id="doc-details")
-        yield Footer()
+        yield self.footer()
 
     def on_mount(self) -> None:
         self.query_one(DocumentTable).focus()
@@ -51,24 +51,43 @@ class DocumentsScreen(SectionScreen):
         project = self.app.project
         docs = list_documents(project)
         ids = {r["name"]: r["id"] for r in project.query("SELECT id, name FROM documents")}
-        coded = {r["document_id"]: r["n"] for r in project.query(
-            "SELECT s.document_id, COUNT(*) AS n FROM sentences s WHERE EXISTS (SELECT 1 FROM codings c "
-            "WHERE c.document_id = s.document_id AND c.start < s.\"end\" AND c.\"end\" > s.start) "
-            "GROUP BY s.document_id")}
-        totals = {r["document_id"]: r["n"] for r in project.query(
-            "SELECT document_id, COUNT(*) AS n FROM sentences GROUP BY document_id")}
         ncodings = {r["document_id"]: r["n"] for r in project.query(
             "SELECT document_id, COUNT(*) AS n FROM codings GROUP BY document_id")}
         memos = {r["target_id"] for r in project.query("SELECT target_id FROM memos WHERE target_type = 'document'")}
+        known = {d["id"]: d.get("progress") for d in self.docs}
         for d in docs:
             d["id"] = ids[d["name"]]
-            total = totals.get(d["id"], 0)
-            d["progress"] = coded.get(d["id"], 0) / total if total else 0.0
+            d["progress"] = known.get(d["id"])       # filled in by a worker: see _count_progress
             d["codings"] = ncodings.get(d["id"], 0)
             d["memo"] = d["id"] in memos
         self.docs = docs
         self.attr_columns = _key_attributes(docs)
         self._fill()
+        self._count_progress(project.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="progress")
+    def _count_progress(self, path) -> None:
+        """Share of each document's sentences that carry a coding (on its own connection: it can
+        take a while on a big project, and the list is already on screen meanwhile)."""
+        project = Project(path)
+        try:
+            coded = {r["document_id"]: r["n"] for r in project.query(
+                "SELECT s.document_id, COUNT(*) AS n FROM sentences s WHERE EXISTS (SELECT 1 FROM codings c "
+                "WHERE c.document_id = s.document_id AND c.start < s.\"end\" AND c.\"end\" > s.start) "
+                "GROUP BY s.document_id")}
+            totals = {r["document_id"]: r["n"] for r in project.query(
+                "SELECT document_id, COUNT(*) AS n FROM sentences GROUP BY document_id")}
+        finally:
+            project.close()
+        shares = {doc_id: coded.get(doc_id, 0) / n for doc_id, n in totals.items() if n}
+        self.app.call_from_thread(self._show_progress, shares)
+
+    def _show_progress(self, shares: dict[str, float]) -> None:
+        table = self.query_one(DocumentTable)
+        for d in self.docs:
+            d["progress"] = shares.get(d["id"], 0.0)
+            if d["id"] in table.rows:
+                table.update_cell(d["id"], "coded", _progress_bar(d["progress"]), update_width=True)
 
     def _fill(self) -> None:
         table = self.query_one(DocumentTable)
@@ -78,10 +97,10 @@ class DocumentsScreen(SectionScreen):
         table.clear(columns=True)
         table.add_column("Document", key="name")
         table.add_column("Type", key="type")
+        table.add_column("Coded", key="coded")
+        table.add_column(Text("Codings", justify="right"), key="codings")
         for key in self.attr_columns:
             table.add_column(key.replace("_", " ").capitalize(), key=f"attr:{key}")
-        table.add_column("Codings", key="codings")
-        table.add_column("Coded", key="coded")
         wanted = _parse_filter(self.query_one("#doc-filter", Input).value)
         for d in self.docs:
             if not _matches(d, wanted):
@@ -89,8 +108,9 @@ class DocumentsScreen(SectionScreen):
             name = Text(d["name"])
             if d["memo"]:
                 name.append(" ✎", style="dim")
-            table.add_row(name, Text(d["type"] or ""), *[Text(d["attributes"].get(k, "")) for k in self.attr_columns],
-                          Text(str(d["codings"]), justify="right"), _progress_bar(d["progress"]), key=d["id"])
+            table.add_row(name, Text((d["type"] or "").replace("_", " ")), _progress_bar(d["progress"]),
+                          Text(str(d["codings"]), justify="right"),
+                          *[_cell(d["attributes"].get(k, "")) for k in self.attr_columns], key=d["id"])
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_details()
@@ -143,6 +163,7 @@ class DocumentsScreen(SectionScreen):
         self.query_one(DocumentTable).focus()
 
     def action_pick_attribute(self) -> None:
+        from qualcode.ui.screens.dialogs import Choice, PickerScreen
         pairs = Counter()
         for d in self.docs:
             if d["type"]:
@@ -203,7 +224,14 @@ def _matches(doc: dict, wanted: list[tuple[str | None, str]]) -> bool:
     return True
 
 
-def _progress_bar(share: float, width: int = 8) -> Text:
+def _cell(value, width: int = 18) -> Text:
+    value = str(value or "")
+    return Text(value if len(value) <= width else value[: width - 1] + "…")
+
+
+def _progress_bar(share: float | None, width: int = 8) -> Text:
+    if share is None:
+        return Text("…", style="dim")
     filled = round(share * width)
     bar = Text(no_wrap=True)
     bar.append("█" * filled, style="green")

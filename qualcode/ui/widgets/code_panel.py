@@ -35,7 +35,7 @@ class CodePanel(Tree[str]):
         self.auto_expand = False
         self.guide_depth = 2
         self._signature: tuple = ()
-        self._nodes: dict = {}
+        self._code_nodes: dict = {}
         self._clicking = False
 
     def show_codes(self, codes: list[dict]) -> None:
@@ -44,25 +44,28 @@ class CodePanel(Tree[str]):
         if signature != self._signature:
             highlighted = self.cursor_node.data if self.cursor_node else None
             self.clear()
-            self._nodes = {}
+            self._code_nodes = {}
             for c in codes:
-                parent = self._nodes.get(c["parent_id"], self.root)
+                parent = self._code_nodes.get(c["parent_id"], self.root)
                 has_children = any(o["parent_id"] == c["id"] for o in codes)
                 node = parent.add(_label(c), data=c["id"], expand=True, allow_expand=has_children)
-                self._nodes[c["id"]] = node
+                self._code_nodes[c["id"]] = node
             self._signature = signature
-            if highlighted in self._nodes:
-                self.move_cursor(self._nodes[highlighted])
+            if highlighted in self._code_nodes:
+                self.move_cursor(self._code_nodes[highlighted])
         else:
             for c in codes:
-                self._nodes[c["id"]].set_label(_label(c))
+                label = _label(c)
+                node = self._code_nodes[c["id"]]
+                if node.label != label:
+                    node.set_label(label)
 
     def highlighted_code(self) -> str | None:
         node = self.cursor_node
         return node.data if node is not None and node.data else None
 
     def highlight(self, code_id: str) -> None:
-        node = self._nodes.get(code_id)
+        node = self._code_nodes.get(code_id)
         if node is not None:
             self.move_cursor(node)
 
@@ -86,8 +89,10 @@ class CodePanel(Tree[str]):
 
 def _label(code: dict) -> Text:
     label = Text(no_wrap=True, overflow="ellipsis")
-    label.append(f"{code['shortcut']} " if code.get("shortcut") else "  ", style="bold")
-    label.append("● ", style=code.get("color") or "grey50")
+    # the favourite number stands where the colour dot would be, in the code's colour
+    mark = str(code["shortcut"]) if code.get("shortcut") else "●"
+    label.append(mark, style=f"bold {code.get('color') or 'grey50'}")
+    label.append(" ")
     label.append(code["name"])
     if code.get("codings"):
         label.append(f" {code['codings']}", style="dim")

@@ -26,7 +26,7 @@ class CursorCodings(Static):
             if c.memo:
                 out.append("\n  ✎ ", style="dim")
                 out.append(_clip(c.memo, 120), style="italic")
-        self.update(out)
+        self.update(out, layout=False)    # fixed height: no need to lay the screen out again
 
 
 class SuggestionCard(Static):

@@ -57,6 +57,7 @@ class TranscriptView(TextArea, inherit_bindings=False):
         self.focus_span: tuple[int, int] | None = None     # the suggestion under review
         self._line_styles: dict[int, list[tuple[int, int, Style]]] = {}
         self._line_codings: dict[int, list[Coding]] = {}
+        self._gutter_style = Style()
 
     # --- content ---------------------------------------------------------------------------
 
@@ -98,8 +99,8 @@ class TranscriptView(TextArea, inherit_bindings=False):
                 style = quiet_label if role in INTERVIEWER_ROLES or role.startswith("interviewer") else label
                 self._add(t.start, t.text_start, style)
         codings = data.visible_codings(self.coder, self.show_others)
-        # longest first, so a short coding inside a long one paints over it and stays visible
-        for c in sorted(codings, key=lambda c: c.start - c.end):
+        # others' first, then yours; longest first, so a short coding inside a long one stays visible
+        for c in sorted(codings, key=lambda c: (c.coder == self.coder, c.start - c.end)):
             color = Color.parse(c.color or "#888888")
             strength = (0.45 if dark else 0.35) if c.coder == self.coder else 0.18
             self._add(c.start, c.end, Style(bgcolor=surface.blend(color, strength).rich_color))
@@ -139,17 +140,22 @@ class TranscriptView(TextArea, inherit_bindings=False):
 
     # --- coding stripes in the gutter ------------------------------------------------------
 
+    def render_lines(self, crop):
+        self._gutter_style = self.rich_style     # looked up once per frame, not per line
+        return super().render_lines(crop)
+
     def _render_line(self, y: int) -> Strip:
         strip = super()._render_line(y)
         wrapped = self.wrapped_document
         absolute = y + self.scroll_offset.y
-        if absolute >= wrapped.height or self.data is None:
+        if self.data is None:
             return strip
         try:
             line_index, section = wrapped._offset_to_line_info[absolute]
-        except IndexError:
+        except IndexError:     # below the end of the text: a blank line of full width
             return strip
-        cells = [Segment(" ")] * GUTTER
+        base = self._gutter_style
+        cells = [Segment(" ", base)] * GUTTER
         codings = self._line_codings.get(line_index)
         if codings:
             offsets = wrapped.get_offsets(line_index)
@@ -169,7 +175,7 @@ class TranscriptView(TextArea, inherit_bindings=False):
                 glyph = "┃" if c.coder == self.coder else "╎"
                 if lane == LANES - 1 and folded:
                     glyph = "╋"
-                cells[lane] = Segment(glyph, Style(color=Color.parse(c.color or "#888888").rich_color))
+                cells[lane] = Segment(glyph, base + Style(color=Color.parse(c.color or "#888888").rich_color))
         return Strip.join([Strip(cells, GUTTER), strip])
 
     # --- offsets <-> widget locations -----------------------------------------------------------

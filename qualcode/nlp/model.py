@@ -1,0 +1,324 @@
+"""The suggestion model: trained on the project's codings, scored on any unit, cached beside the project.
+
+Training rows are the units of coded documents (uncoded units there are negatives), units where
+a suggestion was rejected (a negative for that code), and the codebook itself: each code's
+definition, examples and keywords are extra positive rows with half weight. One logistic
+regression per code (one-vs-rest) over the blocks of `features`, plus two more signals: how
+the nearest coded units from *other* documents were coded (k-nearest neighbours in LSA space,
+once plain and once favouring units that answer the same prompt), and keyword matches.
+Logistic regression without class re-weighting keeps scores close to probabilities.
+Codes with fewer than MIN_POSITIVES coded units fall back to the codebook-only (cold start) score.
+
+The model is keyed by the project's change history: any coding, codebook edit or decision on a
+suggestion makes a new key, and the next request retrains (in the caller's worker thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.nlp import coldstart, features
+from qualcode.nlp.codebook_match import code_profiles, document_matches, unit_matches
+from qualcode.nlp.units import Unit, covers, load_units
+from qualcode.store.project import Project
+
+MODEL_FORMAT = 3
+MIN_POSITIVES = 2
+NEIGHBOURS = 10
+C = 2.0
+CODEBOOK_WEIGHT = 0.5
+DEFAULT_THRESHOLD = 0.3
+# events that do not change what the model learns from
+_IGNORED_KINDS = ("suggest", "evaluate")
+_memory: dict = {}
+_lock = threading.Lock()
+
+
+def models_dir(project: Project) -> Path:
+    return project.path.with_name(project.path.name + ".models")
+
+
+def training_key(project: Project, unit: str) -> str:
+    marks = ",".join("?" * len(_IGNORED_KINDS))
+    r = project.one(f"SELECT MAX(seq) AS s, COUNT(*) AS n FROM events WHERE state = 'done' AND kind NOT IN ({marks})",
+                    _IGNORED_KINDS)
+    return f"{unit}-f{MODEL_FORMAT}-e{r['s'] or 0}.{r['n']}"
+
+
+@dataclass
+class Bank:
+    """The coded units the model can point to as evidence, and vote with."""
+    vectors: object            # dense, rows normalised
+    labels: object             # units × codes, 0/1
+    docs: object               # document index per row
+    prompts: object            # prompt index per row (-1: none)
+    refs: list = field(default_factory=list)   # (document name, start, end, text)
+
+
+@dataclass
+class SuggestionModel:
+    unit: str
+    version: str
+    code_ids: list
+    paths: list
+    rep: object
+    classifiers: list
+    bank: Bank
+    doc_index: dict
+    prompt_index: dict
+    positives: list            # coded units per code in training
+    profiles_vec: object = None
+
+    @property
+    def trained(self) -> list[bool]:
+        return [c is not None for c in self.classifiers]
+
+
+# --- neighbours ------------------------------------------------------------------------------
+
+def neighbour_votes(model_bank: Bank, vectors, docs, prompts, k: int = NEIGHBOURS, chunk: int = 2048):
+    """Label votes of the k nearest bank units from other documents: plain and same-prompt-favoured.
+
+    Returns (votes: rows × 2·codes, nearest: rows × k bank indices of the plain search).
+    """
+    import numpy as np
+
+    n, m = vectors.shape[0], model_bank.labels.shape[1]
+    votes = np.zeros((n, 2 * m), dtype=np.float32)
+    nb = model_bank.vectors.shape[0]
+    kk = min(k, nb)
+    nearest = np.full((n, max(kk, 1)), -1, dtype=np.int64)
+    if nb == 0 or n == 0:
+        return votes, nearest
+    Y = model_bank.labels.astype(np.float32)
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        sims = vectors[lo:hi] @ model_bank.vectors.T
+        sims[docs[lo:hi, None] == model_bank.docs[None, :]] = -2.0   # never vote with your own document
+        for variant in (0, 1):
+            s = sims
+            if variant == 1:
+                same = (prompts[lo:hi, None] == model_bank.prompts[None, :]) & (prompts[lo:hi, None] >= 0)
+                s = sims + same.astype(np.float32)
+            idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+            w = np.clip(np.take_along_axis(s, idx, 1), 0, None)
+            w[np.take_along_axis(sims, idx, 1) <= -2.0] = 0
+            v = np.einsum("rk,rkc->rc", w, Y[idx]) / np.maximum(w.sum(1, keepdims=True), 1e-6)
+            votes[lo:hi, variant * m:(variant + 1) * m] = v
+            if variant == 0:
+                order = np.argsort(-np.take_along_axis(s, idx, 1), axis=1)
+                nearest[lo:hi] = np.take_along_axis(idx, order, 1)
+    return votes, nearest
+
+
+# --- training --------------------------------------------------------------------------------
+
+def representation(project: Project, unit: str, units: list[Unit] | None = None):
+    """The corpus representation, from memory, the cache file, or fitted now."""
+    key = features.corpus_key(project, unit)
+    mem_key = (str(project.path), "rep", key)
+    if mem_key in _memory:
+        return _memory[mem_key]
+    path = models_dir(project) / f"representation-{unit}.pickle"
+    rep = _load(path, key)
+    if rep is None:
+        if units is None:
+            units = load_units(project, unit)
+        profiles = code_profiles(project)
+        rep = features.Representation(key).fit(units, [coldstart.profile_text(p) for p in profiles])
+        _save(path, key, rep)
+    _memory[mem_key] = rep
+    return rep
+
+
+def build_rows(project: Project, units: list[Unit], rep, profiles, code_index: dict, cache_dir: Path | None):
+    """Design-matrix pieces for units: feature blocks, keyword counts and matched terms."""
+    import numpy as np
+
+    blocks = rep.blocks(units)
+    matches = document_matches(project, profiles, sorted({u.doc_id for u in units}), cache_dir)
+    counts, terms = unit_matches(units, matches, len(profiles))
+    order = [code_index.get(p["id"]) for p in profiles]
+    keep = [i for i, o in enumerate(order) if o is not None]
+    kw = np.zeros((len(units), len(code_index)), dtype=np.float32)
+    if keep:
+        kw[:, [order[i] for i in keep]] = np.minimum(counts[:, keep].toarray(), 3) / 3
+    terms = {(i, order[c]): t for (i, c), t in terms.items() if order[c] is not None}
+    return blocks, kw, terms
+
+
+def train(project: Project, unit: str = "sentence", train_docs: set[str] | None = None,
+          units: list[Unit] | None = None, progress=None) -> SuggestionModel:
+    """Fit a model on the codings of `train_docs` (default: every coded document)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    profiles = code_profiles(project)
+    code_ids = [p["id"] for p in profiles]
+    code_index = {c: i for i, c in enumerate(code_ids)}
+    rejected = project.query("SELECT document_id, code_id, start, \"end\" FROM suggestions WHERE status = 'rejected'")
+    if units is None:
+        coded = {r["document_id"] for r in project.query("SELECT DISTINCT document_id FROM codings")}
+        wanted = (coded if train_docs is None else set(train_docs) & coded) | {r["document_id"] for r in rejected}
+        units = load_units(project, unit, sorted(wanted))
+        if train_docs is None:
+            train_docs = coded
+    elif train_docs is None:
+        train_docs = {u.doc_id for u in units if u.labels}
+    rep = representation(project, unit)
+    cache_dir = models_dir(project)
+    neg: dict[int, set] = {}
+    rej_by_doc: dict = {}
+    for r in rejected:
+        rej_by_doc.setdefault(r["document_id"], []).append(r)
+    rows = []
+    for i, u in enumerate(units):
+        hits = {code_index[r["code_id"]] for r in rej_by_doc.get(u.doc_id, ())
+                if r["code_id"] in code_index and covers(u.start, u.end, r["start"], r["end"])}
+        if u.doc_id in train_docs or hits:
+            rows.append(i)
+            if hits:
+                neg[len(rows) - 1] = hits
+    units = [units[i] for i in rows]
+    n = len(units)
+    Y = np.zeros((n, len(code_ids)), dtype=np.uint8)
+    for i, u in enumerate(units):
+        for c in u.labels:
+            if c in code_index and u.doc_id in train_docs:
+                Y[i, code_index[c]] = 1
+    in_train = np.array([u.doc_id in train_docs for u in units], dtype=bool)
+    if progress:
+        progress(1, 4)
+    blocks, kw, _ = build_rows(project, units, rep, profiles, code_index, cache_dir)
+    doc_index: dict = {}
+    prompt_index: dict = {}
+    docs = np.array([doc_index.setdefault(u.doc_id, len(doc_index)) for u in units], dtype=np.int64)
+    prompts = np.array([prompt_index.setdefault(u.prompt_key, len(prompt_index)) if u.prompt_key else -1
+                        for u in units], dtype=np.int64)
+    bank_rows = np.where(in_train)[0]
+    bank = Bank(np.ascontiguousarray(blocks["dense"][bank_rows]), Y[bank_rows], docs[bank_rows], prompts[bank_rows],
+                [(units[i].doc, units[i].start, units[i].end, units[i].text[:200]) for i in bank_rows])
+    votes, _ = neighbour_votes(bank, blocks["dense"], docs, prompts)
+    X = features.stack(blocks, np.hstack([votes, kw]))
+    # the codebook as training signal: definitions, examples and keywords, one row each
+    pseudo, pseudo_y = [], []
+    for p in profiles:
+        for t in [p["definition"], *p["examples"], " ".join(p["keywords"])]:
+            if t.strip():
+                pseudo.append(Unit("codebook", "codebook", "en", 0, len(t), t))
+                pseudo_y.append(code_index[p["id"]])
+    if pseudo:
+        pblocks = rep.blocks(pseudo)
+        pvotes = np.zeros((len(pseudo), votes.shape[1]), dtype=np.float32)
+        pkw = np.zeros((len(pseudo), kw.shape[1]), dtype=np.float32)
+        for i, c in enumerate(pseudo_y):
+            pkw[i, c] = 1.0
+        from scipy import sparse
+        X = sparse.vstack([X, features.stack(pblocks, np.hstack([pvotes, pkw]))], format="csr")
+    if progress:
+        progress(2, 4)
+    classifiers, positives = [], []
+    m = len(code_ids)
+    for c in range(m):
+        pos = int(Y[:, c].sum())
+        positives.append(pos)
+        if pos < MIN_POSITIVES or pos == n:
+            classifiers.append(None)
+            continue
+        ok = np.ones(n, dtype=bool)
+        for r, codes in neg.items():          # rejected for another code: not a row for this one
+            if not in_train[r] and c not in codes:
+                ok[r] = False
+        y = np.concatenate([Y[ok, c], (np.array(pseudo_y) == c).astype(np.uint8)])
+        w = np.concatenate([np.ones(int(ok.sum())), np.full(len(pseudo_y), CODEBOOK_WEIGHT)])
+        Xc = X[np.concatenate([np.where(ok)[0], n + np.arange(len(pseudo_y))])]
+        clf = LogisticRegression(C=C, solver="liblinear", max_iter=200)
+        clf.fit(Xc, y, sample_weight=w)
+        classifiers.append(clf)
+    if progress:
+        progress(3, 4)
+    version = hashlib.sha1(f"{training_key(project, unit)}|{sorted(train_docs)}".encode()).hexdigest()[:10]
+    model = SuggestionModel(unit, f"{unit}-lr-{version}", code_ids, [p["path"] for p in profiles], rep, classifiers,
+                            bank, doc_index, prompt_index, positives)
+    if progress:
+        progress(4, 4)
+    return model
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def score(project: Project, model: SuggestionModel, units: list[Unit]):
+    """(scores units × codes in [0, 1], nearest bank rows, matched terms, source per code)."""
+    import numpy as np
+
+    profiles = code_profiles(project)
+    code_index = {c: i for i, c in enumerate(model.code_ids)}
+    blocks, kw, terms = build_rows(project, units, model.rep, profiles, code_index, models_dir(project))
+    doc_index = dict(model.doc_index)
+    docs = np.array([doc_index.setdefault(u.doc_id, len(doc_index)) for u in units], dtype=np.int64)
+    prompts = np.array([model.prompt_index.get(u.prompt_key, -1) if u.prompt_key else -1 for u in units],
+                       dtype=np.int64)
+    votes, nearest = neighbour_votes(model.bank, blocks["dense"], docs, prompts)
+    X = features.stack(blocks, np.hstack([votes, kw]))
+    S = np.zeros((len(units), len(model.code_ids)), dtype=np.float64)
+    cold = coldstart.scores(model.rep, profiles, blocks, kw)
+    for c, clf in enumerate(model.classifiers):
+        S[:, c] = clf.predict_proba(X)[:, 1] if clf is not None else cold[:, c]
+    return S, nearest, terms, blocks
+
+
+def ensure_model(project: Project, unit: str = "sentence", progress=None) -> SuggestionModel:
+    """The current model: from memory, from <project>.models/, or trained now (and saved)."""
+    key = training_key(project, unit)
+    mem_key = (str(project.path), "model", unit)
+    with _lock:
+        cached = _memory.get(mem_key)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        path = models_dir(project) / f"suggest-{unit}.pickle"
+        model = _load(path, key)
+        if model is None:
+            model = train(project, unit, progress=progress)
+            _save(path, key, model)
+        _memory[mem_key] = (key, model)
+        return model
+
+
+def retrain_in_background(project_path: Path, unit: str = "sentence") -> threading.Thread:
+    """Bring the cached model up to date in a daemon thread with its own connection."""
+    def work():
+        p = Project(Path(project_path))
+        try:
+            ensure_model(p, unit)
+        finally:
+            p.close()
+
+    t = threading.Thread(target=work, name="qualcode-retrain", daemon=True)
+    t.start()
+    return t
+
+
+def _load(path: Path, key: str):
+    try:
+        with open(path, "rb") as fh:
+            stored = pickle.load(fh)
+    except Exception:   # missing, damaged or from another version: rebuild
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key or stored.get("format") != MODEL_FORMAT:
+        return None
+    return stored.get("value")
+
+
+def _save(path: Path, key: str, value) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{threading.get_ident()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump({"key": key, "format": MODEL_FORMAT, "value": value}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:   # a read-only folder only costs a retrain next time
+        pass

@@ -1,0 +1,234 @@
+"""The qualcode coding workbench: a keyboard-first Textual app over one project file.
+
+Sections (function keys): documents, transcript, quotes, reports, review. Every action is
+written through the store's write path at once; a timer notices changes other programs
+(the CLI, a second window) commit, and the visible section re-reads the project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from qualcode.errors import QualcodeError
+from qualcode.store.project import Project, current_coder
+
+POLL_SECONDS = 1.0
+
+
+def _section_screen(mode: str) -> Screen:
+    # imported when first shown: the document list paints without loading the other sections
+    if mode == "documents":
+        from qualcode.ui.screens.documents import DocumentsScreen as screen
+    elif mode == "transcript":
+        from qualcode.ui.screens.transcript import TranscriptScreen as screen
+    elif mode == "quotes":
+        from qualcode.ui.screens.quotes import QuotesScreen as screen
+    elif mode == "reports":
+        from qualcode.ui.screens.reports import ReportsScreen as screen
+    else:
+        from qualcode.ui.screens.review import ReviewScreen as screen
+    return screen()
+
+
+SECTIONS = ("documents", "transcript", "quotes", "reports", "review")
+
+
+class QualcodeApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "qualcode"
+    DEFAULT_MODE = "documents"
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("f2", "go('documents')", "Documents", show=False),
+        Binding("f3", "go('transcript')", "Transcript", show=False),
+        Binding("f4", "go('quotes')", "Quotes (retrieval)", show=False),
+        Binding("f5", "go('reports')", "Reports", show=False),
+        Binding("f6", "go('review')", "Review suggestions", show=False),
+        Binding("f7", "switch_coder", "Switch coder…", show=False),
+        Binding("f8", "toggle_others", "Show/hide other coders' codings", show=False),
+        Binding("f9", "toggle_theme", "Light/dark theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, path: Path, coder: str | None = None, poll: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.project = Project(Path(path))
+        self.coder = current_coder(self.project, coder)
+        self.show_others = True
+        self.generation = 0          # bumped on every change, ours or another program's
+        self._data_version = self.project.data_version()
+        self._poll = poll
+        self._sections: dict[str, Screen] = {}
+        for mode in SECTIONS:
+            self.add_mode(mode, lambda mode=mode: self.section(mode))
+
+    def section(self, mode: str) -> Screen:
+        """The one screen of a section (made on first use, kept for the session)."""
+        if mode not in self._sections:
+            self._sections[mode] = _section_screen(mode)
+        return self._sections[mode]
+
+    def on_mount(self) -> None:
+        if self._poll:
+            self.set_interval(self._poll, self.check_for_outside_changes)
+        self.set_timer(0.3, self._warm_up)
+
+    async def _warm_up(self) -> None:
+        """Once the list is on screen, load the widgets the transcript uses (their styles are
+        parsed on first mount), so opening the first document is as quick as opening the next."""
+        from textual.containers import Vertical
+        from qualcode.ui.widgets.code_panel import CodePanel
+        from qualcode.ui.widgets.sidebar import CursorCodings
+        from qualcode.ui.widgets.transcript_view import TranscriptView
+        from qualcode.ui.widgets.work_progress import WorkProgress
+        if self.current_mode != "documents" or len(self.screen_stack) != 1:
+            return
+        probe = Vertical(TranscriptView(), CodePanel(), CursorCodings(), WorkProgress())
+        probe.display = False
+        await self.screen.mount(probe)
+        await probe.remove()
+
+    def on_unmount(self) -> None:
+        self.project.close()
+
+    # --- the project changed ---------------------------------------------------------------
+
+    def note_change(self) -> None:
+        """Our own write: other sections re-read when next shown."""
+        self.generation += 1
+        self._data_version = self.project.data_version()
+
+    def check_for_outside_changes(self) -> None:
+        """Another connection committed (the CLI, a worker, a second window): refresh what is shown."""
+        version = self.project.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self.generation += 1
+        screen = self.screen
+        if hasattr(screen, "store_changed"):
+            screen.store_changed()
+        else:   # a dialog is open: refresh the section beneath it
+            for s in reversed(self.screen_stack):
+                if hasattr(s, "store_changed"):
+                    s.store_changed()
+                    break
+
+    def status_line(self) -> str:
+        others = "" if self.show_others else " (others hidden)"
+        return f"coder {self.coder}{others} · {self.project.path.name} "
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def open_document(self, doc_id: str, select: tuple[int, int] | None = None,
+                      suggestion_id: str | None = None) -> None:
+        screen = self.section("transcript")
+        self.action_go("transcript")
+        screen.request_document(doc_id, select=select, suggestion_id=suggestion_id)
+
+    def action_help(self) -> None:
+        from qualcode.ui.screens.help import HelpScreen
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def watch_theme(self) -> None:
+        # span colours are blended with the background, so they follow the theme
+        self.call_after_refresh(self._restyle_all)
+
+    def _restyle_all(self) -> None:
+        for screen in self._sections.values():
+            for view in screen.query("TranscriptView"):
+                view.restyle()
+            if hasattr(screen, "theme_changed"):
+                screen.theme_changed()
+
+    # --- coders ----------------------------------------------------------------------------
+
+    def action_toggle_others(self) -> None:
+        self.show_others = not self.show_others
+        self._coder_changed("Showing every coder's codings" if self.show_others
+                            else f"Showing only {self.coder}'s codings")
+
+    def action_switch_coder(self) -> None:
+        from qualcode.ui.screens.dialogs import NEW, Choice, PickerScreen
+        names = [r["name"] for r in self.project.query("SELECT name FROM coders ORDER BY name")]
+        if self.coder not in names:
+            names.insert(0, self.coder)
+        choices = [Choice(n, Text.assemble(n, ("  (current)" if n == self.coder else "", "dim")), n) for n in names]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self.coder = value[len(NEW):] if value.startswith(NEW) else value
+                self._coder_changed(f"Coding as {self.coder} (for this session)")
+
+        self.push_screen(PickerScreen("Code as…", choices, new_label="New coder"), chosen)
+
+    def _coder_changed(self, message: str) -> None:
+        self.generation += 1
+        for s in self.screen_stack:
+            if hasattr(s, "store_changed"):
+                s.store_changed()
+        self.notify(message, markup=False, timeout=3)
+
+    # --- memos -----------------------------------------------------------------------------
+
+    def edit_memo(self, kind: str, target_id: str, title: str) -> None:
+        from qualcode.coding import memos_for, set_coding_memo, write_memo
+        from qualcode.ui.screens.dialogs import MemoScreen
+        if kind == "coding":
+            row = self.project.one("SELECT memo, text FROM codings WHERE id = ?", (target_id,))
+            current, context = (row["memo"] or "", " ".join(row["text"].split())[:200]) if row else ("", "")
+        else:
+            mine = [m for m in memos_for(self.project, kind, target_id) if m["coder"] == self.coder]
+            current, context = (mine[0]["text"] if mine else ""), ""
+
+        def save(text: str | None) -> None:
+            if text is None or text == current:
+                return
+            try:
+                if kind == "coding":
+                    set_coding_memo(self.project, target_id, text or None, self.coder)
+                else:
+                    write_memo(self.project, kind, target_id, text, self.coder)
+            except QualcodeError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.note_change()
+            if hasattr(self.screen, "store_changed"):
+                self.screen.store_changed()
+            self.notify("Memo saved", timeout=2)
+
+        self.push_screen(MemoScreen(title, current, context), save)
+
+    # --- command palette: every action with a description ------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action == "command_palette":
+                continue
+            seen.add(binding.action)
+            node = active.node
+            yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}",
+                                lambda node=node, action=binding.action: self.call_later(self.run_action,
+                                                                                           action, node))
+        yield from super().get_system_commands(screen)
+
+
+def run(path: Path, coder: str | None = None) -> None:
+    """Open the app on a project file (called by `qualcode tui` and `qualcode demo`)."""
+    QualcodeApp(Path(path), coder).run()

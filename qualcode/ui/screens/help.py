@@ -1,0 +1,84 @@
+"""Every key binding, read from the screens themselves so the list cannot drift from the code."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+INTRO = ("qualcode codes transcripts with the keyboard. Open a document (F2, enter), move by sentence (j/k) or "
+         "turn (J/K), select a sentence with s (again: extend) and press a favourite number 1-9, or c to pick "
+         "any code. Everything is saved the moment you do it; u undoes. The mouse works too: drag to select, "
+         "click a code in the panel to apply it to the selection.")
+
+
+def _sections():
+    from qualcode.ui.app import QualcodeApp
+    from qualcode.ui.screens.documents import DocumentsScreen, DocumentTable
+    from qualcode.ui.screens.quotes import QuotesScreen, QuoteTable
+    from qualcode.ui.screens.reports import ReportsScreen
+    from qualcode.ui.screens.review import ReviewScreen, ReviewTable
+    from qualcode.ui.screens.transcript import TranscriptScreen
+    from qualcode.ui.widgets.code_panel import CodePanel
+    from qualcode.ui.widgets.transcript_view import TranscriptView
+
+    return [
+        ("Everywhere", [QualcodeApp.BINDINGS, [Binding("ctrl+p", "", "Command palette: every action by name")]]),
+        ("Documents (F2)", [DocumentTable.BINDINGS, DocumentsScreen.BINDINGS]),
+        ("Transcript (F3)", [TranscriptScreen.BINDINGS]),
+        ("Transcript: moving and selecting", [TranscriptView.BINDINGS]),
+        ("Code panel (tab to reach it)", [CodePanel.BINDINGS]),
+        ("Quotes (F4)", [QuoteTable.BINDINGS, QuotesScreen.BINDINGS]),
+        ("Reports (F5)", [ReportsScreen.BINDINGS]),
+        ("Review suggestions (F6)", [ReviewTable.BINDINGS, ReviewScreen.BINDINGS]),
+        ("In a list or dialog", [[Binding("up,down", "", "Move"), Binding("enter", "", "Choose"),
+                                  Binding("escape", "", "Cancel / close"), Binding("tab", "", "Next panel")]]),
+    ]
+
+
+def binding_rows(bindings) -> list[tuple[str, str]]:
+    """(keys, description) per action, keys of one action joined."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for b in bindings:
+        if isinstance(b, tuple):
+            b = Binding(*b)
+        if not b.description:
+            continue
+        keys = b.key_display if b.key_display and "," not in b.key else " ".join(_key(k) for k in b.key.split(","))
+        entry = rows.setdefault(b.action + b.description, ([], b.description))
+        entry[0].append(keys)
+    return [(" / ".join(keys), description) for keys, description in rows.values()]
+
+
+def _key(key: str) -> str:
+    names = {"question_mark": "?", "enter": "enter", "space": "space", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
+             "escape": "esc", "delete": "del"}
+    if key in names:
+        return names[key]
+    return key.upper() if key.startswith("f") and key[1:].isdigit() else key
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close help")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help-dialog"):
+            yield Label(Text("Keys", style="bold"), classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(Text(INTRO), classes="help-intro")
+                for title, groups in _sections():
+                    table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
+                    table.add_column(style="bold", width=16, no_wrap=True)
+                    table.add_column()
+                    for keys, description in binding_rows([b for g in groups for b in g]):
+                        table.add_row(Text(keys), Text(description))
+                    yield Static(Text(title, style="bold underline"), classes="help-section")
+                    yield Static(table)
+            yield Static(Text("esc close · ↑↓ scroll", style="dim"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()

@@ -1,0 +1,53 @@
+"""Shaded table cells and horizontal bar charts as rich Text (no plotting library needed)."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+
+# distinct, colour-blind-friendly hues for chart series (Tableau 10)
+SERIES = ["#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#EDC948", "#B07AA1", "#FF9DA7",
+          "#9C755F", "#BAB0AC"]
+
+
+def shaded(n: int, peak: int, surface: Color, ink: Color, dim: bool = False) -> Text:
+    """A count on a background as strong as its share of the largest count."""
+    share = (n / peak) if peak else 0.0
+    bg = surface.blend(ink, 0.08 + 0.62 * share) if n else surface
+    fg = Color(255, 255, 255) if share > 0.55 else None
+    style = Style(bgcolor=bg.rich_color, color=fg.rich_color if fg else None, dim=dim and not n)
+    return Text(f" {n} " if n else " · ", style=style, justify="right")
+
+
+def bar_chart(rows: list[tuple[str, dict[str, int] | None]], series: list[str], width: int,
+              label_width: int = 28) -> Text:
+    """Stacked horizontal bars: one line per row, one colour per series, with a legend.
+
+    A row whose values are None is a heading (a theme above its codes)."""
+    out = Text(no_wrap=True, overflow="crop")
+    peak = max((sum(v.values()) for _, v in rows if v), default=0)
+    bar_room = max(10, width - label_width - 8)
+    colors = {s: SERIES[i % len(SERIES)] for i, s in enumerate(series)}
+    if len(series) > 1:
+        for s in series:
+            out.append("■ ", style=colors[s])
+            out.append(f"{s}  ")
+        out.append("\n\n")
+    for label, values in rows:
+        if values is None:   # a heading line
+            out.append(f"{label}\n", style="bold")
+            continue
+        total = sum(values.values())
+        name = label if len(label) <= label_width else label[: label_width - 1] + "…"
+        out.append(f"{name:<{label_width}} ")
+        filled = 0.0
+        drawn = 0
+        for s in series:
+            filled += values.get(s, 0) / peak * bar_room if peak else 0
+            cells = round(filled) - drawn
+            if cells > 0:
+                out.append("█" * cells, style=colors[s])
+                drawn += cells
+        out.append(f" {total}\n", style="dim" if not total else "")
+    return out
