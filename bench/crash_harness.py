@@ -72,6 +72,8 @@ class Tally:
     in_flight_absent: int = 0
     backups_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    acknowledged_by_action: dict[str, int] = field(default_factory=dict)
+    killed_during: dict[str, int] = field(default_factory=dict)   # the in-flight action at each kill
 
 
 def read_log(log_path: Path) -> tuple[list[dict], tuple[str, str] | None, int]:
@@ -208,6 +210,10 @@ def verify(db: Path, model: Model, log_path: Path, tally: Tally, seen_backups: s
     acks, pending, intents = read_log(log_path)
     tally.actions_tried += intents
     tally.actions_acknowledged += sum(1 for a in acks if a["status"] == "ok")
+    for a in (a for a in acks if a["status"] == "ok"):
+        tally.acknowledged_by_action[a["action"]] = tally.acknowledged_by_action.get(a["action"], 0) + 1
+    if pending:
+        tally.killed_during[pending[1]] = tally.killed_during.get(pending[1], 0) + 1
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchall()

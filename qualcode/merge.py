@@ -37,13 +37,20 @@ class IncomingDocument:
 
 @dataclass
 class Incoming:
+    """One file's content in our terms. Rows use the incoming ids; merging maps them to ours.
+
+    codes: parents first; id, parent_id, name, CODE_FIELDS, shortcut, position.
+    codings: id, document_id, code_id, coder_id, start, end, memo, origin, created_at, updated_at.
+    memos: id, target_type, target_id, coder_id, title, text, created_at, updated_at.
+    sets: id, name, description, members [("document" | "code", id)].
+    """
     source: str                                              # file name, for messages
     coders: list[dict] = field(default_factory=list)         # id, name
-    codes: list[dict] = field(default_factory=list)          # parents first: id, parent_id, name + CODE_FIELDS, shortcut, position
+    codes: list[dict] = field(default_factory=list)
     documents: list[IncomingDocument] = field(default_factory=list)
-    codings: list[dict] = field(default_factory=list)        # id, document_id, code_id, coder_id, start, end, memo, origin, created_at, updated_at
-    memos: list[dict] = field(default_factory=list)          # id, target_type, target_id, coder_id, title, text, created_at, updated_at
-    sets: list[dict] = field(default_factory=list)           # id, name, description, members: [("document"|"code", id)]
+    codings: list[dict] = field(default_factory=list)
+    memos: list[dict] = field(default_factory=list)
+    sets: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)           # what the reader dropped or repaired
 
 

@@ -154,3 +154,16 @@ def test_libreoffice_converts_the_report_to_pdf(report, tmp_path):
     assert pdf.exists(), res.stderr
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-" and data.count(b"/Type /Page") + data.count(b"/Type/Page") >= 5
+
+
+def test_report_for_one_coder(study, tmp_path):
+    import docx
+
+    out = tmp_path / "aysel.docx"
+    res = qc("--project", study, "report", "--coded-by", "aysel", "-o", out)
+    assert res.code == 0, res.err
+    body = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    conn = sqlite3.connect(study)
+    n = conn.execute("SELECT COUNT(*) FROM codings c JOIN coders u ON u.id = c.coder_id WHERE u.name = 'aysel'").fetchone()[0]
+    conn.close()
+    assert f"holds {n} codings by 1 coder (aysel: {n})" in body

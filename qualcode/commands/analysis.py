@@ -70,8 +70,9 @@ def register(cli: click.Group) -> None:
     @click.option("--by", "by", default=None, metavar="ATTR",
                   help="Group for the report's heatmap and chart (default: type).")
     @click.option("--title", help="Report title.")
+    @click.option("--coded-by", metavar="NAME", help="Only this coder's codings.")
     @click.pass_context
-    def report(click_ctx, output, by, title):
+    def report(click_ctx, output, by, title, coded_by):
         """Frequency tables, co-occurrence, saturation, or (with -o) the full Word report.
 
         \b
@@ -91,7 +92,8 @@ def register(cli: click.Group) -> None:
 
         project = _ctx().project()
         with click.progressbar(length=100, label="Writing report", file=sys.stderr) as bar:
-            info = build_report(project, output, by=by, title=title, progress=lambda step: bar.update(step))
+            info = build_report(project, output, by=by, title=title, coder=coded_by,
+                                progress=lambda step: bar.update(step))
         click.echo(f"Wrote {output} ({info['themes']} theme{'s' * (info['themes'] != 1)}, "
                    f"{info['quotes']} quote{'s' * (info['quotes'] != 1)})", err=True)
 

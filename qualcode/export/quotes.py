@@ -49,10 +49,15 @@ def collect_quotes(project: Project, codes: list[str] | tuple[str, ...] = (), wh
             speakers_ok.append(corpus.matching_speakers(key, value))
     code_order = {c["id"]: i for i, c in enumerate(corpus.codes)}
     doc_order = {d: i for i, d in enumerate(corpus.doc_order)}
-    rows = {r["id"]: r for r in project.query("SELECT id, text, memo FROM codings")}
+    rows = {i: (t, m) for i, t, m in project.conn.execute("SELECT id, text, memo FROM codings")}
     texts: dict[str, str] = {}
     lines: dict[str, LineIndex] = {}
-    turn_idx = {}
+    # per document and per speaker once, shared by their quotes (read-only)
+    doc_attrs = {d: {k: v for k, v in a.items() if k not in ("type", "language", "title")}
+                 for d, a in corpus.doc_attrs.items()}
+    sp_attrs = {sid: {k: v for k, v in s["attrs"].items() if k != "age_group"} for sid, s in corpus.speakers.items()}
+    labels = {sid: s["label"] for sid, s in corpus.speakers.items()}
+    no_attrs: dict = {}
     out = []
     for c in corpus.codings:
         if keep_codes is not None and c.code_id not in keep_codes:
@@ -60,34 +65,29 @@ def collect_quotes(project: Project, codes: list[str] | tuple[str, ...] = (), wh
         if docs_ok is not None and c.document_id not in docs_ok:
             continue
         sps = corpus.coding_speakers(c)
-        if any(not (set(sps) & group) for group in speakers_ok):
+        if speakers_ok and any(not (set(sps) & group) for group in speakers_ok):
             continue
-        if c.document_id not in texts:
-            texts[c.document_id] = project.one("SELECT text FROM documents WHERE id = ?", (c.document_id,))["text"]
-            lines[c.document_id] = LineIndex(texts[c.document_id])
-        text = texts[c.document_id][c.start:c.end]
+        doc_id = c.document_id
+        if doc_id not in texts:
+            texts[doc_id] = project.one("SELECT text FROM documents WHERE id = ?", (doc_id,))["text"]
+            lines[doc_id] = LineIndex(texts[doc_id])
+        text = texts[doc_id][c.start:c.end]
         code = corpus.code_by_id[c.code_id]
-        theme = code["path"].split(SEP, 1)[0]
-        speaker_labels = [corpus.speakers[s]["label"] for s in sps]
-        speaker_attrs = {}
-        if len(sps) == 1:
-            speaker_attrs = {k: v for k, v in corpus.speakers[sps[0]]["attrs"].items() if k != "age_group"}
-        turns = corpus.turns.get(c.document_id)
-        if turns is not None and c.document_id not in turn_idx:
-            turn_idx[c.document_id] = {uid: i for i, uid in enumerate(turns.ids)}
+        turns = corpus.turns.get(doc_id)
         first_turn = turns.overlapping(c.start, c.end)[:1] if turns is not None else []
-        doc = corpus.docs[c.document_id]
+        doc = corpus.docs[doc_id]
+        saved = rows[c.id]
         out.append({
-            "coding_id": c.id, "theme": theme, "code": code["path"], "code_name": code["name"],
-            "document": doc["name"], "document_type": doc["type"],
-            "document_attributes": {k: v for k, v in corpus.doc_attrs.get(c.document_id, {}).items()
-                                    if k not in ("type", "language", "title")},
-            "speaker": ", ".join(speaker_labels) or None, "speaker_attributes": speaker_attrs,
-            "start": c.start, "end": c.end, "line": lines[c.document_id].location(c.start)[0] + 1,
+            "coding_id": c.id, "theme": code["path"].split(SEP, 1)[0], "code": code["path"],
+            "code_name": code["name"], "document": doc["name"], "document_type": doc["type"],
+            "document_attributes": doc_attrs.get(doc_id, no_attrs),
+            "speaker": ", ".join(labels[s] for s in sps) or None,
+            "speaker_attributes": sp_attrs[sps[0]] if len(sps) == 1 else no_attrs,
+            "start": c.start, "end": c.end, "line": lines[doc_id].location(c.start)[0] + 1,
             "turn": first_turn[0] + 1 if first_turn else None,
-            "text": text, "memo": rows[c.id]["memo"], "coder": c.coder, "coded_at": c.created_at,
-            "verbatim": text == rows[c.id]["text"],
-            "_order": (code_order.get(c.code_id, 1 << 30), doc_order.get(c.document_id, 0), c.start, c.end),
+            "text": text, "memo": saved[1], "coder": c.coder, "coded_at": c.created_at,
+            "verbatim": text == saved[0],
+            "_order": (code_order.get(c.code_id, 1 << 30), doc_order.get(doc_id, 0), c.start, c.end),
         })
     out.sort(key=lambda q: q["_order"])
     for q in out:

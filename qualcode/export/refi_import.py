@@ -1,12 +1,11 @@
 """REFI-QDA import (.qdpx, .qde, .qdc), tolerant of what real tools write.
 
-Reads into a merge.Incoming bundle; merge.apply_incoming writes it as one change. Measured on
-real exports (see docs/refi-qda.md): NVivo counts positions in UTF-16 units over a text with a
-BOM and CRLF counted as two; QualCoder counts UTF-16 units; ATLAS.ti counts a CRLF as one;
-MAXQDA and the standard count code points. Sources sit in `sources/` or `Sources/`, the XML may
-be any `*.qde`, a source may come only as a .docx, and the schema admits start > end, negative
-positions and references to GUIDs that do not exist. Every position is converted exactly
-through qualcode.text.ForeignText; what cannot be placed is dropped and said so.
+Reads into a merge.Incoming bundle; merge.apply_incoming writes it as one change. How each
+tool counts positions is in refi_conventions. Besides that, seen in real files: sources in
+`sources/` or `Sources/` or named bare, the XML named `<anything>.qde`, a source only as .docx,
+and what the schema admits but means nothing (start > end, negative positions, references to
+GUIDs that do not exist). Every position is converted exactly through qualcode.text.ForeignText;
+what cannot be placed is dropped, and the report says so.
 """
 
 from __future__ import annotations
@@ -19,17 +18,13 @@ from pathlib import Path, PurePosixPath
 from qualcode import text as textmod
 from qualcode.codebook_files import parse_description
 from qualcode.errors import QualcodeError
+from qualcode.export import refi_conventions as conventions
 from qualcode.export.refi import LANGUAGE_VARIABLE, SPEAKER_CASE, TYPE_VARIABLE
 from qualcode.ingest.importer import ParsedDocument, segment_document
 from qualcode.ingest.zipped import local, open_zip, parse_xml, read_member
 from qualcode.merge import Incoming, IncomingDocument, hex_id
 
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
-# (unit, CRLF counted as one) each tool counts positions in; the standard is code points
-CONVENTIONS = {"nvivo": ("utf16", False), "qualcoder": ("utf16", False), "atlas": ("codepoint", True),
-               "maxqda": ("codepoint", False)}
-_UNIT_WORDS = {"codepoint": "code points", "utf16": "UTF-16 units", "utf8": "UTF-8 bytes"}
 
 
 def read_refi(path: Path, default_coder: str = "imported") -> Incoming:
@@ -89,8 +84,7 @@ class _Reader:
         self.source_names: dict[str, str] = {}   # REFI source GUID -> name (also for skipped ones)
         self.selection_owner: dict[str, list[dict]] = {}
         self.ids: set[str] = set()
-        origin = (root.get("origin") or "").lower()
-        self.convention = next((v for k, v in CONVENTIONS.items() if k in origin), ("codepoint", False))
+        self.convention = conventions.for_origin(root.get("origin"))
         self.origin = root.get("origin") or "an unnamed tool"
         self.counters: dict[str, int] = {}
 
@@ -165,9 +159,10 @@ class _Reader:
                     return self._user(g, None)
                 return self.users[h]
         self.bump("no user")
-        return self._user(None, self.default_coder) if not any(
-            c["name"] == self.default_coder for c in self.inc.coders) else next(
-            c["id"] for c in self.inc.coders if c["name"] == self.default_coder)
+        for c in self.inc.coders:
+            if c["name"] == self.default_coder:
+                return c["id"]
+        return self._user(None, self.default_coder)
 
     # codes ---------------------------------------------------------------------------------
     def _codes(self, parent_el, parent_id: str | None, names: set[str]) -> None:
@@ -200,22 +195,10 @@ class _Reader:
             self._codes(el, cid, set())
 
     def _color(self, value: str | None, name: str) -> str | None:
-        if not value:
-            return None
-        v = value.strip()
-        if _COLOR.match(v):
-            return v.upper()
-        if re.match(r"^#[0-9a-fA-F]{3}$", v):
-            return "#" + "".join(ch * 2 for ch in v[1:]).upper()
-        if re.match(r"^#[0-9a-fA-F]{8}$", v):                 # #AARRGGBB
-            return "#" + v[3:].upper()
-        m = re.match(r"^rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)", v, re.I)
-        if m:
-            return "#" + "".join(f"{min(int(x), 255):02X}" for x in m.groups())
-        if v.isdigit():                                       # an integer colour (0xRRGGBB)
-            return f"#{int(v) & 0xFFFFFF:06X}"
-        self.note(f"code {name!r}: colour {value!r} not understood; it gets a default colour")
-        return None
+        color = conventions.parse_color(value)
+        if value and color is None:
+            self.note(f"code {name!r}: colour {value!r} not understood; it gets a default colour")
+        return color
 
     # variables and notes -------------------------------------------------------------------
     def _variables(self) -> None:
@@ -400,39 +383,13 @@ class _Reader:
                 spans.append((int(s.get("startPosition")), int(s.get("endPosition"))))
             except (TypeError, ValueError):
                 continue
-        preferred = self.convention
-        candidates = [preferred] + [c for c in (("codepoint", False), ("utf16", False), ("codepoint", True),
-                                                ("utf16", True)) if c != preferred]
+        best = conventions.choose(raw, spans, self.convention)
+        used = (best.unit, best.crlf_as_one)
         body = raw[1:] if raw.startswith("\ufeff") else raw
-        astral = any(ord(ch) > 0xFFFF for ch in body)
-        if not astral and "\r\n" not in body:
-            return textmod.ForeignText(raw)          # every convention counts this text alike
-        best, best_bad = None, None
-        for unit, crlf_one in candidates:
-            if crlf_one and "\r\n" not in body:
-                continue
-            if unit == "utf16" and not astral and (preferred[0] != "utf16"):
-                continue
-            ft = textmod.ForeignText(raw, unit, crlf_one)
-            bad = 0
-            for s, e in spans:
-                lo, hi = min(s, e), max(s, e)
-                if lo < 0 or hi > ft.length:
-                    bad += 1
-                else:
-                    _, ok_s = ft.raw_index(lo, "start")
-                    _, ok_e = ft.raw_index(hi, "end")
-                    bad += (not ok_s) + (not ok_e)
-            if best is None or bad < best_bad:
-                best, best_bad = ft, bad
-            if bad == 0:
-                break
-        assert best is not None
-        if (best.unit, best.crlf_as_one) != preferred:
-            self.note(f"source {name!r}: positions read as {_UNIT_WORDS[best.unit]}"
-                      f"{' with CRLF as one' if best.crlf_as_one else ''} (they do not fit how "
-                      f"{self.origin} usually counts)")
-        elif astral or "\r\n" in body:
+        if used != self.convention:
+            self.note(f"source {name!r}: positions read as {conventions.describe(*used)} "
+                      f"(they do not fit how {self.origin} usually counts)")
+        elif "\r\n" in body or any(ord(ch) > 0xFFFF for ch in body):
             self.bump(f"convention:{best.unit}:{best.crlf_as_one}")
         return best
 
@@ -455,7 +412,7 @@ class _Reader:
         if span is None:
             self.bump("out of range", len(codings))
             self.inc.notes.append(f"{doc.parsed.name}: selection {start}–{end} lies outside the text "
-                                  f"({foreign.length} {_UNIT_WORDS[foreign.unit]}); its {len(codings)} coding(s) dropped")
+                                  f"({foreign.length} {conventions.UNIT_WORDS[foreign.unit]}); its {len(codings)} coding(s) dropped")
             return
         s, e, exact = span
         if not exact:
@@ -607,5 +564,5 @@ class _Reader:
         for key, n in c.items():
             if key.startswith("convention:"):
                 _, unit, one = key.split(":")
-                self.note(f"positions of {n} source(s) read as {_UNIT_WORDS[unit]}"
-                          f"{' with CRLF as one' if one == 'True' else ''}, as {self.origin} counts them")
+                self.note(f"positions of {n} source(s) read as {conventions.describe(unit, one == 'True')}, "
+                          f"as {self.origin} counts them")

@@ -46,9 +46,9 @@ def _page_number_footer(section) -> None:
     para.text = ""
     run = para.add_run("qualcode report · page ")
     run.font.size = Pt(8)
-    field = para.add_run()
-    field.font.size = Pt(8)
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):  # one run each, as Word writes it
+        field = para.add_run()
+        field.font.size = Pt(8)
         if kind:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), kind)

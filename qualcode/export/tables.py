@@ -14,6 +14,7 @@ from pathlib import Path
 from qualcode.errors import QualcodeError
 
 FORMATS = ("csv", "json", "md", "docx", "xlsx")
+CHUNK = 12  # groups per Word table before it is split
 UNIT_WORDS = {"segment": "coded segments", "sentence": "sentences", "turn": "speaker turns",
               "document": "documents", "speaker": "participants"}
 
@@ -172,33 +173,18 @@ def add_to_docx(doc, table: dict, font_size: float | None = None) -> None:
         note.runs[0].font.size = Pt(8)
         return
 
-    cols = table["columns"]
-    size = font_size or (5.5 if len(cols) > 24 else 7 if len(cols) > 8 else 8.5)
-    t = doc.add_table(rows=len(table["rows"]) + 2, cols=len(cols) + 2)
-    t.style = "Table Grid"
-    g = grid(t)
-    set_cell(g[0][0], "Code", bold=True, size=size)
-    for j, c in enumerate(cols):
-        set_cell(g[0][j + 1], c, bold=True, size=size, align="center")
-    set_cell(g[0][len(cols) + 1], "Total", bold=True, size=size, align="center")
-    top = max((r["column_percent"][c] or 0 for r in table["rows"] if not r["subtotal"] for c in cols), default=0)
-    top_theme = max((r["column_percent"][c] or 0 for r in table["rows"] if r["subtotal"] for c in cols), default=0)
-    for i, r in enumerate(table["rows"], start=1):
-        themeish = r["subtotal"] or r["depth"] == 0
-        set_cell(g[i][0], ("    " * r["depth"]) + r["name"], bold=themeish, size=size)
-        for j, c in enumerate(cols):
-            pct = r["column_percent"][c]
-            fill = heat_colour(pct, top_theme if r["subtotal"] else top)
-            text = str(r["counts"][c]) + (f" ({pct:.0f}%)" if pct is not None and r["counts"][c] else "")
-            set_cell(g[i][j + 1], text, size=size, align="right", fill=fill, bold=themeish)
-        set_cell(g[i][len(cols) + 1], str(r["total"]), size=size, align="right", bold=themeish)
-    last = len(table["rows"]) + 1
-    set_cell(g[last][0], f"Base ({UNIT_WORDS[table['unit']]})", italic=True, size=size)
-    for j, c in enumerate(cols):
-        set_cell(g[last][j + 1], str(table["column_totals"][c]), italic=True, size=size, align="right")
-    repeat_header(t.rows[0])
-    set_widths(t, fill_widths(doc, len(cols) + 2, 5.5 if len(cols) < 10 else 4.5, 1.4))
-    notes = ["Cells: count (% of column); darker = larger share of the column. Themes (bold) include their "
+    all_cols = table["columns"]
+    top = max((r["column_percent"][c] or 0 for r in table["rows"] if not r["subtotal"] for c in all_cols), default=0)
+    top_theme = max((r["column_percent"][c] or 0 for r in table["rows"] if r["subtotal"] for c in all_cols), default=0)
+    # many groups (e.g. by document): several tables of CHUNK columns each, the code column repeated
+    chunks = [all_cols[k:k + CHUNK] for k in range(0, len(all_cols), CHUNK)] or [[]]
+    for n_chunk, cols in enumerate(chunks):
+        last_chunk = n_chunk == len(chunks) - 1
+        if n_chunk:
+            doc.add_paragraph()
+        _frequency_chunk(doc, table, cols, last_chunk, top, top_theme, font_size, compact=len(all_cols) > 8)
+    shares = "count (% of column)" if len(all_cols) <= 8 else "count"
+    notes = [f"Cells: {shares}; darker = larger share of the column. Themes (bold) include their "
              "sub-codes, scaled separately."]
     if table.get("test"):
         notes.append(f"Themes × {table['by']}: {test_line(table['test'])}.")
@@ -212,6 +198,40 @@ def add_to_docx(doc, table: dict, font_size: float | None = None) -> None:
     for n in notes:
         p = doc.add_paragraph(n)
         p.runs[0].font.size = Pt(8)
+
+
+def _frequency_chunk(doc, table: dict, cols: list[str], with_total: bool, top: float, top_theme: float,
+                     font_size: float | None, compact: bool) -> None:
+    from qualcode.export.docx_parts import fill_widths, grid, heat_colour, repeat_header, set_cell, set_widths
+
+    size = font_size or (7 if compact else 8.5)
+    extra = 1 if with_total else 0
+    t = doc.add_table(rows=len(table["rows"]) + 2, cols=len(cols) + 1 + extra)
+    t.style = "Table Grid"
+    g = grid(t)
+    set_cell(g[0][0], "Code", bold=True, size=size)
+    for j, c in enumerate(cols):
+        set_cell(g[0][j + 1], c, bold=True, size=size, align="center")
+    if with_total:
+        set_cell(g[0][len(cols) + 1], "Total", bold=True, size=size, align="center")
+    for i, r in enumerate(table["rows"], start=1):
+        themeish = r["subtotal"] or r["depth"] == 0
+        set_cell(g[i][0], ("    " * r["depth"]) + r["name"], bold=themeish, size=size)
+        for j, c in enumerate(cols):
+            pct = r["column_percent"][c]
+            fill = heat_colour(pct, top_theme if r["subtotal"] else top)
+            text = str(r["counts"][c])
+            if not compact and pct is not None and r["counts"][c]:
+                text += f" ({pct:.0f}%)"
+            set_cell(g[i][j + 1], text, size=size, align="right", fill=fill, bold=themeish)
+        if with_total:
+            set_cell(g[i][len(cols) + 1], str(r["total"]), size=size, align="right", bold=themeish)
+    last = len(table["rows"]) + 1
+    set_cell(g[last][0], f"Base ({UNIT_WORDS[table['unit']]})", italic=True, size=size)
+    for j, c in enumerate(cols):
+        set_cell(g[last][j + 1], str(table["column_totals"][c]), italic=True, size=size, align="right")
+    repeat_header(t.rows[0])
+    set_widths(t, fill_widths(doc, len(cols) + 1 + extra, 5.5 if len(cols) < 10 else 4.5, 1.4 if with_total else None))
 
 
 # --- Excel -----------------------------------------------------------------------------------
@@ -269,6 +289,22 @@ def write_xlsx(table: dict, path: Path) -> None:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 44
         ws.freeze_panes = "C2"
+    themes = [r for r in table["rows"] if r["depth"] == 0]
+    if cols and themes:
+        from openpyxl.chart import BarChart, Reference
+
+        ws = wb.create_sheet("Themes chart")
+        ws.append(["Theme", *cols])
+        for r in themes:
+            ws.append([r["name"], *[r["column_percent"][c] or 0 for c in cols]])
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = f"Themes: % of {UNIT_WORDS[table['unit']]} in each group"
+        chart.add_data(Reference(ws, min_col=2, max_col=len(cols) + 1, min_row=1, max_row=len(themes) + 1),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(themes) + 1))
+        chart.height, chart.width = 10, 18
+        ws.add_chart(chart, f"{get_column_letter(len(cols) + 3)}2")
     ws = wb.create_sheet("Tests")
     ws.append(["Code", "chi2", "df", "p", "Cramér's V", "min expected", "expected counts too small"])
     for r in table["rows"]:

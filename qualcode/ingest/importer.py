@@ -121,7 +121,7 @@ def _check_labels(fm: frontmatter.FrontMatter, attrs: dict[str, str], source: st
         if not label.strip() or _control(label):
             raise QualcodeError(f"{source}: speaker label {label!r} is empty or contains control characters")
         _check_attributes(details, f"speaker {label!r}", source)
-    _check_attributes({**fm.attributes, **attrs}, "an attribute", source)
+    _check_attributes({**fm.attributes, **attrs}, "the document", source)
     for key in ("type", "language"):
         value = getattr(fm, key)
         if value is not None and _control(value):
@@ -131,9 +131,9 @@ def _check_labels(fm: frontmatter.FrontMatter, attrs: dict[str, str], source: st
 def _check_attributes(attrs: dict[str, str], owner: str, source: str) -> None:
     for k, v in attrs.items():
         if not str(k).strip() or _control(str(k)):
-            raise QualcodeError(f"{source}: {owner} has an attribute name {k!r} that is empty or contains control characters")
+            raise QualcodeError(f"{source}: an attribute name of {owner}, {k!r}, is empty or contains control characters")
         if _control(str(v), allowed="\t\n"):
-            raise QualcodeError(f"{source}: {owner} attribute {k!r} has a value with control characters")
+            raise QualcodeError(f"{source}: attribute {k!r} of {owner} has a value with control characters")
 
 
 def paragraph_spans(text: str, turns: list[turnmod.Turn]) -> list[tuple[int, int, int]]:

@@ -38,7 +38,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
             raise QualcodeError(f"{name} looks like {utf16.upper()} text but is damaged at byte {exc.start} "
                                 "(truncated, or a broken character); save it again as UTF-8") from None
     if b"\x00" in data:
-        raise QualcodeError(f"{name} contains binary data (NUL bytes), not text; is it really a .txt/.md file?")
+        raise QualcodeError(f"{name} contains binary data (NUL bytes), not text; is it the right file?")
     try:
         return _checked(data.decode("utf-8"), name), "utf-8"
     except UnicodeDecodeError as exc:

@@ -115,6 +115,12 @@ def neighbour_votes(model_bank: Bank, vectors, docs, prompts, k: int = NEIGHBOUR
     return votes, nearest
 
 
+def make_classifier():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=200)
+
+
 # --- training --------------------------------------------------------------------------------
 
 def representation(project: Project, unit: str, units: list[Unit] | None = None):
@@ -155,7 +161,6 @@ def train(project: Project, unit: str = "sentence", train_docs: set[str] | None 
           units: list[Unit] | None = None, progress=None) -> SuggestionModel:
     """Fit a model on the codings of `train_docs` (default: every coded document)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     profiles = code_profiles(project)
     code_ids = [p["id"] for p in profiles]
@@ -236,7 +241,7 @@ def train(project: Project, unit: str = "sentence", train_docs: set[str] | None 
         y = np.concatenate([Y[ok, c], (np.array(pseudo_y) == c).astype(np.uint8)])
         w = np.concatenate([np.ones(int(ok.sum())), np.full(len(pseudo_y), CODEBOOK_WEIGHT)])
         Xc = X[np.concatenate([np.where(ok)[0], n + np.arange(len(pseudo_y))])]
-        clf = LogisticRegression(C=C, solver="liblinear", max_iter=200)
+        clf = make_classifier()
         clf.fit(Xc, y, sample_weight=w)
         classifiers.append(clf)
     if progress:

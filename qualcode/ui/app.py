@@ -139,7 +139,7 @@ class QualcodeApp(App):
     def action_help(self) -> None:
         from qualcode.ui.screens.help import HelpScreen
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.current_mode))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

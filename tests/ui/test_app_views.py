@@ -227,8 +227,10 @@ async def test_help_lists_every_binding_and_the_palette_offers_the_actions(proje
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        from qualcode.ui.screens.help import _sections, binding_rows
-        shown = {d for _, groups in _sections() for _, d in binding_rows([b for g in groups for b in g])}
+        from qualcode.ui.screens.help import binding_rows, sections_for
+        sections = sections_for("transcript")
+        assert sections[0][0] == "Transcript (F3)"            # the keys of this screen come first
+        shown = {d for _, groups in sections for _, d in binding_rows([b for g in groups for b in g])}
         for words in ("Select sentence (again: extend)", "Remove", "Accept suggestion", "Next turn",
                       "Switch coder…", "Export…", "Open", "Filter by attribute", "Go to quote"):
             assert words in shown

@@ -152,9 +152,11 @@ class CodingActions:
         choices = []
         for c in self.codings_here():
             quote = " ".join(self.data.text[c.start:c.end].split())
-            choices.append(Choice(f"coding:{c.id}", Text.assemble(("✎ " if c.memo else "  ", "dim"), "Coding ",
-                                                                  (c.path, "bold"), (f"  “{quote[:40]}…”", "dim")),
-                                  f"coding {c.path}"))
+            quote = quote if len(quote) <= 40 else quote[:39] + "…"
+            label = Text.assemble(("✎ " if c.memo else "  ", "dim"), "Coding ", (c.path, "bold"),
+                                  (f"  “{quote}”", "dim"))
+            label.no_wrap, label.overflow = True, "ellipsis"
+            choices.append(Choice(f"coding:{c.id}", label, f"coding {c.path}"))
         choices.append(Choice(f"document:{self.data.id}", Text.assemble("  Document ", (self.data.name, "bold")),
                               f"document {self.data.name}"))
         code_ids = []

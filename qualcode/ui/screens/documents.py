@@ -224,7 +224,7 @@ def _matches(doc: dict, wanted: list[tuple[str | None, str]]) -> bool:
     return True
 
 
-def _cell(value, width: int = 18) -> Text:
+def _cell(value, width: int = 16) -> Text:
     value = str(value or "")
     return Text(value if len(value) <= width else value[: width - 1] + "…")
 

@@ -27,17 +27,24 @@ def _sections():
     from qualcode.ui.widgets.transcript_view import TranscriptView
 
     return [
-        ("Everywhere", [QualcodeApp.BINDINGS, [Binding("ctrl+p", "", "Command palette: every action by name")]]),
-        ("Documents (F2)", [DocumentTable.BINDINGS, DocumentsScreen.BINDINGS]),
-        ("Transcript (F3)", [TranscriptScreen.BINDINGS]),
-        ("Transcript: moving and selecting", [TranscriptView.BINDINGS]),
-        ("Code panel (tab to reach it)", [CodePanel.BINDINGS]),
-        ("Quotes (F4)", [QuoteTable.BINDINGS, QuotesScreen.BINDINGS]),
-        ("Reports (F5)", [ReportsScreen.BINDINGS]),
-        ("Review suggestions (F6)", [ReviewTable.BINDINGS, ReviewScreen.BINDINGS]),
-        ("In a list or dialog", [[Binding("up,down", "", "Move"), Binding("enter", "", "Choose"),
-                                  Binding("escape", "", "Cancel / close"), Binding("tab", "", "Next panel")]]),
+        (None, "Everywhere", [QualcodeApp.BINDINGS, [Binding("ctrl+p", "", "Command palette: every action by name")]]),
+        ("documents", "Documents (F2)", [DocumentTable.BINDINGS, DocumentsScreen.BINDINGS]),
+        ("transcript", "Transcript (F3)", [TranscriptScreen.BINDINGS]),
+        ("transcript", "Transcript: moving and selecting", [TranscriptView.BINDINGS]),
+        ("transcript", "Code panel (tab to reach it)", [CodePanel.BINDINGS]),
+        ("quotes", "Quotes (F4)", [QuoteTable.BINDINGS, QuotesScreen.BINDINGS]),
+        ("reports", "Reports (F5)", [ReportsScreen.BINDINGS]),
+        ("review", "Review suggestions (F6)", [ReviewTable.BINDINGS, ReviewScreen.BINDINGS]),
+        (None, "In a list or dialog", [[Binding("up,down", "", "Move"), Binding("enter", "", "Choose"),
+                                        Binding("escape", "", "Cancel / close"), Binding("tab", "", "Next panel")]]),
     ]
+
+
+def sections_for(current: str | None) -> list[tuple[str, list]]:
+    """(title, binding lists): the keys of the screen you are on first, then the rest."""
+    everything = _sections()
+    first = [s for s in everything if s[0] == current and current]
+    return [(title, groups) for _, title, groups in first + [s for s in everything if s not in first]]
 
 
 def binding_rows(bindings) -> list[tuple[str, str]]:
@@ -65,12 +72,16 @@ def _key(key: str) -> str:
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close help")]
 
+    def __init__(self, current: str | None = None) -> None:
+        super().__init__()
+        self.current = current
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help-dialog"):
             yield Label(Text("Keys", style="bold"), classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(Text(INTRO), classes="help-intro")
-                for title, groups in _sections():
+                for title, groups in sections_for(self.current):
                     table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
                     table.add_column(style="bold", width=16, no_wrap=True)
                     table.add_column()

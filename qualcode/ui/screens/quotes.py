@@ -60,7 +60,6 @@ class QuotesScreen(SectionScreen):
         table.add_column("Document", key="doc")
         table.add_column("Speaker", key="speaker")
         table.add_column("Code", key="code")
-        table.add_column("Quote", key="quote")
         self.rows = []
         error = ""
         if self.code:
@@ -70,11 +69,20 @@ class QuotesScreen(SectionScreen):
                 self.rows = retrieve(self.app.project, self.code, op, other, coder)
             except QualcodeError as exc:
                 error = str(exc)
-        width = max(20, self.size.width - 50)
+        several = len({r["coder"] for r in self.rows}) > 1
+        if several:
+            table.add_column("Coder", key="coder")
+        table.add_column("Quote", key="quote")
+        used = sum(max((len(str(r[k] or "")) for r in self.rows), default=0) + 2
+                   for k in ("document", "speaker", *(["coder"] if several else []))) + 20
+        width = max(20, self.size.width - used)
         for i, r in enumerate(self.rows):
             quote = " ".join(r["text"].split())
-            table.add_row(Text(r["document"]), Text(r["speaker"] or ""), Text(r["code"].rsplit("/", 1)[-1]),
-                          Text(quote[:width] + ("…" if len(quote) > width else "")), key=str(i))
+            cells = [Text(r["document"]), Text(r["speaker"] or ""), Text(r["code"].rsplit("/", 1)[-1])]
+            if several:
+                cells.append(Text(r["coder"] or ""))
+            cells.append(Text(quote[:width] + ("…" if len(quote) > width else "")))
+            table.add_row(*cells, key=str(i))
         self._show_query(error)
         self._preview()
 

@@ -135,7 +135,9 @@ class ReportsScreen(SectionScreen):
             grid.add_column(Text(str(col), justify="right"), key=f"c:{col}")
         if len(columns) > 1:
             grid.add_column(Text("Total", justify="right"), key="total")
-        peak = max((n for r in t["rows"] for n in r["counts"].values()), default=0)
+        # shade against the codes' own counts; theme subtotals would wash every code out
+        leaves = [r for r in t["rows"] if not r.get("subtotal")] or t["rows"]
+        peak = max((n for r in leaves for n in r["counts"].values()), default=0)
         for i, r in enumerate(t["rows"]):
             depth = r.get("depth", r["code"].count("/"))
             label = Text("  " * depth + r.get("name", r["code"].rsplit("/", 1)[-1]),
@@ -158,10 +160,10 @@ class ReportsScreen(SectionScreen):
                 continue
             top = r["code"].split("/", 1)[0]
             if top != theme and "/" in r["code"]:
-                rows.append((top, None))
+                rows.append((top, None, 0))
                 theme = top
             label = ("  " if "/" in r["code"] else "") + r.get("name", r["code"].rsplit("/", 1)[-1])
-            rows.append((label, {c: r["counts"].get(c, 0) for c in t["columns"]}))
+            rows.append((label, {c: r["counts"].get(c, 0) for c in t["columns"]}, r["total"]))
         if not rows:
             body.update(Text("No codings to chart yet.", style="dim"))
             return

@@ -189,8 +189,11 @@ class TranscriptScreen(CodingActions, SectionScreen):
     def _show_title_line(self) -> None:
         grid = Table.grid(expand=True)
         grid.add_column(ratio=3, no_wrap=True, overflow="ellipsis")
-        grid.add_column(ratio=2, no_wrap=True, overflow="ellipsis", justify="right")
-        grid.add_row(self._title, self._note)
+        if self._note.plain:
+            grid.add_column(ratio=2, no_wrap=True, overflow="ellipsis", justify="right")
+            grid.add_row(self._title, self._note)
+        else:
+            grid.add_row(self._title)
         self.query_one("#title-line", Static).update(grid, layout=False)
 
     def _update_title(self) -> None:

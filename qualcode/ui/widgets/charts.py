@@ -20,13 +20,14 @@ def shaded(n: int, peak: int, surface: Color, ink: Color, dim: bool = False) -> 
     return Text(f" {n} " if n else " · ", style=style, justify="right")
 
 
-def bar_chart(rows: list[tuple[str, dict[str, int] | None]], series: list[str], width: int,
+def bar_chart(rows: list[tuple[str, dict[str, int] | None, int]], series: list[str], width: int,
               label_width: int = 28) -> Text:
     """Stacked horizontal bars: one line per row, one colour per series, with a legend.
 
-    A row whose values are None is a heading (a theme above its codes)."""
+    Each row is (label, counts per series, total); the total is printed (a unit counted in
+    two series, say a turn by two speakers, is one unit). Values None make a heading line."""
     out = Text(no_wrap=True, overflow="crop")
-    peak = max((sum(v.values()) for _, v in rows if v), default=0)
+    peak = max((sum(v.values()) for _, v, _ in rows if v), default=0)
     bar_room = max(10, width - label_width - 8)
     colors = {s: SERIES[i % len(SERIES)] for i, s in enumerate(series)}
     if len(series) > 1:
@@ -34,11 +35,10 @@ def bar_chart(rows: list[tuple[str, dict[str, int] | None]], series: list[str], 
             out.append("■ ", style=colors[s])
             out.append(f"{s}  ")
         out.append("\n\n")
-    for label, values in rows:
+    for label, values, total in rows:
         if values is None:   # a heading line
             out.append(f"{label}\n", style="bold")
             continue
-        total = sum(values.values())
         name = label if len(label) <= label_width else label[: label_width - 1] + "…"
         out.append(f"{name:<{label_width}} ")
         filled = 0.0

@@ -12,7 +12,7 @@ class CursorCodings(Static):
     """What MAXQDA's coding stripes tell you, in words: the codings touching the cursor."""
 
     def show(self, codings: list[Coding], coder: str, where: str) -> None:
-        out = Text(no_wrap=False, overflow="fold")
+        out = Text(no_wrap=True, overflow="ellipsis")    # one line per coding, cut at the edge
         out.append(f"{where}\n", style="bold")
         if not codings:
             out.append("no codings here", style="dim italic")

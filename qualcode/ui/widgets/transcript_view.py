@@ -102,7 +102,7 @@ class TranscriptView(TextArea, inherit_bindings=False):
         # others' first, then yours; longest first, so a short coding inside a long one stays visible
         for c in sorted(codings, key=lambda c: (c.coder == self.coder, c.start - c.end)):
             color = Color.parse(c.color or "#888888")
-            strength = (0.45 if dark else 0.35) if c.coder == self.coder else 0.18
+            strength = (0.45 if dark else 0.35) if c.coder == self.coder else 0.22
             self._add(c.start, c.end, Style(bgcolor=surface.blend(color, strength).rich_color))
             r0, _ = data.lines.location(c.start)
             r1, _ = data.lines.location(max(c.start, c.end - 1))

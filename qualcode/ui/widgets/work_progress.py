@@ -25,7 +25,7 @@ class WorkProgress(Horizontal):
 
     def step(self, fraction: float | None, note: str = "") -> None:
         bar = self.query_one(ProgressBar)
-        if fraction is not None:
+        if fraction:      # until there is real progress the bar pulses (e.g. while a model trains)
             bar.update(total=100, progress=max(0.0, min(1.0, fraction)) * 100)
         if note:
             self.query_one(Static).update(Text(note, no_wrap=True, overflow="ellipsis"))
