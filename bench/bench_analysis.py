@@ -13,6 +13,7 @@ Baselines, measured in the same run:
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import tempfile
@@ -115,7 +116,10 @@ def main() -> None:
         docx_ours = best_of(ours_docx, repeat=1)
         project.close()
 
-    rows = [f"Corpus: demo transcripts and codebook with {n:,} codings (random, 1–4 whole sentences each).", "",
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    rows = [f"Load average at the end of the run: {load:.1f} (other work shares the 2 cores; ratios against "
+            "the baselines measured alongside are the figures to compare).", "",
+            f"Corpus: demo transcripts and codebook with {n:,} codings (random, 1–4 whole sentences each).", "",
             "| what | seconds |", "|---|---:|",
             f"| baseline: SQL `GROUP BY` code path, document type | {base:.3f} |",
             f"| `frequency_table(by='type', unit='segment')` (tree, subtotals, %, chi-square) | {ours:.3f} |"]

@@ -116,12 +116,20 @@ def _walk(entries, prefix: str, out: list[CodeSpec], source: str, depth: int) ->
 
 def _flat_specs(entries: list[dict], source: str) -> list[CodeSpec]:
     """Flat lists name parents; resolve them, refusing cycles and unknown parents."""
+    def named(value) -> str:
+        try:
+            return check_name(str(value))
+        except QualcodeError as exc:
+            raise QualcodeError(f"{source}: {exc}") from None
+
     by_name: dict[str, dict] = {}
     for e in entries:
         if "path" in e:
-            parts = [check_name(p) for p in str(e["path"]).strip(SEP).split(SEP)]
+            parts = [named(p) for p in str(e["path"]).strip(SEP).split(SEP)]
             e = {**e, "name": parts[-1], "parent": SEP.join(parts[:-1]) or None}
-        key = str(e.get("name"))
+        elif e.get("name") is None:
+            raise QualcodeError(f"{source}: every code needs a `name` (or a `path`)")
+        key = named(e["name"])
         if key in by_name:
             raise QualcodeError(f"{source}: code {key!r} appears twice (duplicate path)")
         by_name[key] = e
@@ -134,7 +142,7 @@ def _flat_specs(entries: list[dict], source: str) -> list[CodeSpec]:
             if top in seen:
                 raise QualcodeError(f"{source}: the codebook has a cycle ({' → '.join(chain + [top])})")
             if SEP in parent:   # a path parent: take it literally
-                chain.extend(reversed(parent.split(SEP)))
+                chain.extend(reversed([named(p) for p in parent.split(SEP)]))
                 break
             if parent not in by_name:
                 raise QualcodeError(f"{source}: code {key!r} names an unknown parent {parent!r}")

@@ -7,6 +7,9 @@ written through the store's write path at once; a timer notices changes other pr
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -231,4 +234,12 @@ class QualcodeApp(App):
 
 def run(path: Path, coder: str | None = None) -> None:
     """Open the app on a project file (called by `qualcode tui` and `qualcode demo`)."""
-    QualcodeApp(Path(path), coder).run()
+    app = QualcodeApp(Path(path), coder)
+    app.run()
+    if threading.active_count() > 1:
+        # A worker thread (training, suggesting) is still busy and Python would wait for it after
+        # the window closed. Its result was never shown as done, and it writes in one transaction
+        # that SQLite rolls back if cut short, so leaving now loses nothing.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(app.return_code or 0)

@@ -226,3 +226,21 @@ async def test_every_action_is_saved_before_quitting(project_path):
         assert len(codings(project_path)) == 1
         await pilot.press("ctrl+q")
     assert len(codings(project_path)) == 1
+
+
+async def test_the_mouse_selects_text_and_applies_a_code(project_path):
+    app = QualcodeApp(project_path, "tester", poll=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_interview(pilot)
+        view = screen.query_one(TranscriptView)
+        await pilot.click("#codes", offset=(6, 1))        # browsing the tree codes nothing
+        assert codings(project_path) == []
+        await pilot.mouse_down(TranscriptView, offset=(6, 2))
+        await pilot.hover(TranscriptView, offset=(20, 2))
+        await pilot.mouse_up(TranscriptView, offset=(20, 2))
+        span = view.selected_span
+        assert span is not None
+        await pilot.click("#codes", offset=(6, 1))        # the second line of the tree: Fees
+        await pilot.pause()
+        rows = codings(project_path)
+        assert [(r["code"], r["start"], r["end"]) for r in rows] == [("Barriers/Fees", *screen.data.trim(*span))]

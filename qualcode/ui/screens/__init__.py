@@ -1,0 +1,1 @@
+"""Screens: the five sections, their shared base, and the modal dialogs."""

@@ -41,7 +41,7 @@ class CodePanel(Tree[str]):
     def show_codes(self, codes: list[dict]) -> None:
         """Rebuild when the tree changed; otherwise only relabel (keeps the cursor in place)."""
         signature = tuple((c["id"], c["parent_id"], c["path"]) for c in codes)
-        if signature != self._signature:
+        if signature != self._signature or not codes:
             highlighted = self.cursor_node.data if self.cursor_node else None
             self.clear()
             self._code_nodes = {}
@@ -51,6 +51,9 @@ class CodePanel(Tree[str]):
                 node = parent.add(_label(c), data=c["id"], expand=True, allow_expand=has_children)
                 self._code_nodes[c["id"]] = node
             self._signature = signature
+            if not codes:
+                self.root.add_leaf(Text("No codes yet: press c and type a name to create one, or "
+                                        "import a codebook (qualcode codebook import FILE)", style="dim italic"))
             if highlighted in self._code_nodes:
                 self.move_cursor(self._code_nodes[highlighted])
         else:
@@ -70,6 +73,8 @@ class CodePanel(Tree[str]):
             self.move_cursor(node)
 
     async def _on_click(self, event: events.Click) -> None:
+        # Textual would also run Tree._on_click for this event; run it once here, flagged as a click
+        event.prevent_default()
         self._clicking = True
         try:
             await super()._on_click(event)

@@ -22,16 +22,17 @@ class NavBar(Horizontal):
         yield Static("", id="nav-status")
 
     def _sections(self) -> Text:
-        out = Text(no_wrap=True, overflow="ellipsis")
+        out = Text(" ", no_wrap=True, overflow="ellipsis")
         for key, mode, title in SECTIONS:
             click = Style.from_meta({"@click": f"app.go('{mode}')"})
             if mode == self.current:
-                out.append(f" {key.upper()} {title} ", style=Style(bold=True, reverse=True) + click)
+                out.append(f"{key.upper()} {title}", style=Style(bold=True, reverse=True) + click)
             else:
-                out.append(f" {key.upper()}", style=Style(dim=True) + click)
-                out.append(f" {title} ", style=click)
+                out.append(key.upper(), style=Style(dim=True) + click)
+                out.append(f" {title}", style=click)
+            out.append(" ")
         return out
 
     def set_status(self, text: str) -> None:
         self.query_one("#nav-status", Static).update(Text(text, no_wrap=True, overflow="ellipsis",
-                                                          justify="right"))
+                                                          justify="right"), layout=False)
