@@ -98,6 +98,9 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one `error:` line and exit status 1."""
+    import os
+
+    os.umask(0o077)  # exports and backups hold transcript text: owner-only, like the project
     try:
         cli.main(args=argv, prog_name="qualcode", standalone_mode=False)
     except QualcodeError as exc:

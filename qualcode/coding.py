@@ -63,15 +63,17 @@ def apply_code(project: Project, document: str, start: int, end: int, code: str,
     check_span(doc, start, end)
     code_row = find_code(project, code)
     coder = current_coder(project, coder)
-    dup = project.one("SELECT c.* FROM codings c JOIN coders k ON k.id = c.coder_id WHERE c.document_id = ? "
-                      "AND c.code_id = ? AND c.start = ? AND c.\"end\" = ? AND k.name = ?",
-                      (doc["id"], code_row["id"], start, end, coder))
-    if dup is not None:
-        return coding_dict(project, dup)
     with project.change("code", f"Coded {doc['name']} {start}–{end} as {code_row['path']}", coder) as ch:
-        coder_id = ensure_coder(ch, coder)
-        row = coding_row(doc, code_row["id"], coder_id, start, end, memo, origin)
-        ch.insert("codings", row)
+        # checked inside the write transaction, so two processes cannot both add it
+        dup = ch.conn.execute("SELECT c.* FROM codings c JOIN coders k ON k.id = c.coder_id WHERE c.document_id = ? "
+                              "AND c.code_id = ? AND c.start = ? AND c.\"end\" = ? AND k.name = ?",
+                              (doc["id"], code_row["id"], start, end, coder)).fetchone()
+        if dup is not None:
+            row = dict(dup)
+        else:
+            coder_id = ensure_coder(ch, coder)
+            row = coding_row(doc, code_row["id"], coder_id, start, end, memo, origin)
+            ch.insert("codings", row)
     return coding_dict(project, row)
 
 
@@ -130,9 +132,10 @@ def write_memo(project: Project, target_type: str, target_id: str | None, text: 
         set_coding_memo(project, target_id, text, coder)
         return target_id
     coder = current_coder(project, coder)
-    existing = project.one("SELECT m.id FROM memos m LEFT JOIN coders k ON k.id = m.coder_id WHERE m.target_type = ? "
-                           "AND m.target_id IS ? AND k.name IS ?", (target_type, target_id, coder))
     with project.change("memo", f"Memo on {target_type}", coder) as ch:
+        existing = ch.conn.execute("SELECT m.id FROM memos m LEFT JOIN coders k ON k.id = m.coder_id WHERE "
+                                   "m.target_type = ? AND m.target_id IS ? AND k.name IS ?",
+                                   (target_type, target_id, coder)).fetchone()
         coder_id = ensure_coder(ch, coder)
         if existing:
             ch.update("memos", existing["id"], {"text": text, "updated_at": now()})
@@ -208,10 +211,11 @@ def import_codings(project: Project, requests: list[SpanRequest], coder: str | N
         if r.code not in codes:
             codes[r.code] = find_code(project, r.code)
     default = current_coder(project, coder)
-    existing = {(c["document_id"], c["code_id"], c["start"], c["end"], c["coder"]) for c in project.query(
-        "SELECT c.document_id, c.code_id, c.start, c.\"end\", k.name AS coder FROM codings c JOIN coders k ON k.id = c.coder_id")}
     n = 0
     with project.change("code", summary or f"Imported {len(requests)} codings", default) as ch:
+        existing = {(c["document_id"], c["code_id"], c["start"], c["end"], c["coder"]) for c in ch.conn.execute(
+            "SELECT c.document_id, c.code_id, c.start, c.\"end\", k.name AS coder FROM codings c "
+            "JOIN coders k ON k.id = c.coder_id")}
         coder_ids: dict[str, str] = {}
         rows = []
         for r in requests:

@@ -125,6 +125,20 @@ def test_restore_latest_and_back_again(project):
     assert _dump(project) == changed
 
 
+def test_an_app_with_the_project_open_sees_the_restored_content(project):
+    from qualcode.coding import apply_code
+
+    qc("--project", project, "backup")
+    with Project(project) as app:  # the app's connection, open throughout
+        apply_code(app, "EI01", 0, 11, "Barriers/Trust")
+        seen = app.data_version()
+        assert qc("--project", project, "restore").code == 0
+        assert app.data_version() != seen  # how the app notices
+        assert app.one("SELECT COUNT(*) FROM codings")[0] == 0
+        apply_code(app, "EI01", 0, 7, "Barriers/Trust")  # and it keeps working
+        assert app.one("PRAGMA integrity_check")[0] == "ok"
+
+
 def test_restore_by_number_from_the_listing(project):
     qc("--project", project, "backup")
     qc("--project", project, "code", "EI01", "0", "11", "Barriers/Trust")

@@ -71,8 +71,6 @@ EXPORTS = [
 ]
 
 
-@pytest.mark.xfail(reason="exports are written with the user's umask; an os.umask(0o077) in cli.main would "
-                          "make them owner-only (proposed to the lead)", strict=False)
 @pytest.mark.parametrize("name,command", EXPORTS, ids=[e[0] for e in EXPORTS])
 def test_exports_are_owner_only(project, tmp_path, name, command):
     qc("--project", project, "code", "EI01", "60", "120", "Barriers/Trust")

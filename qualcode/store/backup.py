@@ -202,13 +202,20 @@ def restore(project_path: Path, ref: str | None = None) -> dict:
     except QualcodeError:
         project = None
     if project is None:
-        result["moved_aside"] = _move_aside(project_path)
-        src = sqlite3.connect(chosen.path)
+        # a complete copy first, beside the project; only then the damaged file makes way for it
+        staged = project_path.with_name(f".{project_path.name}.restored")
+        tmp = project_path.with_name(f".{project_path.name}.restoring.tmp")
+        for leftover in (tmp, staged):  # from a restore that crashed
+            leftover.unlink(missing_ok=True)
+        src = _open_readonly(chosen.path)
         try:
-            copy_database(src, project_path.with_name(f".{project_path.name}.restoring.tmp"), project_path)
+            copy_database(src, tmp, staged)
         finally:
             src.close()
-        _set_wal(project_path)
+        _set_wal(staged)
+        result["moved_aside"] = _move_aside(project_path)
+        os.replace(staged, project_path)
+        _fsync(project_path.parent)
         return result
     try:
         result["previous"] = rotate(project, f"before restoring {chosen.name}").name

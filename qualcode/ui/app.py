@@ -83,19 +83,15 @@ class QualcodeApp(App):
         self.set_timer(0.3, self._warm_up)
 
     async def _warm_up(self) -> None:
-        """Once the list is on screen, load the widgets the transcript uses (their styles are
-        parsed on first mount), so opening the first document is as quick as opening the next."""
-        from textual.containers import Vertical
-        from qualcode.ui.widgets.code_panel import CodePanel
-        from qualcode.ui.widgets.sidebar import CursorCodings
-        from qualcode.ui.widgets.transcript_view import TranscriptView
-        from qualcode.ui.widgets.work_progress import WorkProgress
+        """Once the list is on screen, build the transcript section out of sight: Textual re-parses
+        every stylesheet the first time a section is shown, and that should not land on the first
+        document a user opens."""
         if self.current_mode != "documents" or len(self.screen_stack) != 1:
             return
-        probe = Vertical(TranscriptView(), CodePanel(), CursorCodings(), WorkProgress())
-        probe.display = False
-        await self.screen.mount(probe)
-        await probe.remove()
+        with self.batch_update():
+            await self.switch_mode("transcript")
+            self.refresh_css(animate=False)     # now, while mounted, so the first open skips it
+            await self.switch_mode("documents")
 
     def on_unmount(self) -> None:
         self.project.close()

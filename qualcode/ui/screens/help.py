@@ -10,10 +10,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-INTRO = ("qualcode codes transcripts with the keyboard. Open a document (F2, enter), move by sentence (j/k) or "
-         "turn (J/K), select a sentence with s (again: extend) and press a favourite number 1-9, or c to pick "
-         "any code. Everything is saved the moment you do it; u undoes. The mouse works too: drag to select, "
-         "click a code in the panel to apply it to the selection.")
+INTRO = ("qualcode codes transcripts with the keyboard. F2 lists the documents; enter opens one. Move by "
+         "sentence with j/k or by turn with J/K; s selects the sentence (press again to extend), t the turn, "
+         "w a word. A favourite number 1-9 codes the selection, or the sentence under the cursor when nothing "
+         "is selected; c picks any code. Everything is saved the moment you do it; u undoes. ctrl+p finds "
+         "any action by name. The mouse works too: drag to select, click a code to apply it to the selection.")
 
 
 def _sections():
