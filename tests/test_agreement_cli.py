@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import qc
+from support import qc
 from qualcode.analysis import agreement_stats as ref
 from qualcode.analysis.agreement import Patterns
 

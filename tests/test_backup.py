@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import file_digest, qc
+from support import file_digest, qc
 from qualcode.store import backup
 from qualcode.store.project import Project
 

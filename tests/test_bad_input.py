@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from conftest import file_digest, qc
+from support import file_digest, qc
 
 
 def _bad_files(tmp):

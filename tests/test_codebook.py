@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from conftest import REPO, SHARED, qc
+from support import REPO, SHARED, qc
 
 XSD = SHARED / "refi-qda" / "schemas" / "Codebook-mrt2019.xsd"
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import REPO, file_digest, qc
+from support import REPO, file_digest, qc
 from qualcode.store.cloud import synced_folder, warn_if_synced
 from qualcode.store.project import Project, busy_timeout_ms
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from support import REPO
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the harness forks its worker")
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import REPO, qc
+from support import REPO, qc
 from qualcode.demo import CODINGS, TRANSCRIPTS, transcript_files
 from qualcode.ingest.importer import parse_file
 

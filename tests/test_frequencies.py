@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, file_digest, qc
+from support import REPO, file_digest, qc
 
 # --- a small study: 3 focus groups and 3 expert interviews, random codings by two coders ----------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import file_digest, qc
+from support import file_digest, qc
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 ODT_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -518,6 +518,18 @@ def test_markup_and_sql_survive_import_export_and_text_byte_exact(tmp_path):
     with open(csv_out, encoding="utf-8", newline="") as fh:
         row = next(csv.DictReader(fh))
     assert row["code"] == child and row["text"] == exported[0]["text"]
+
+    # quote exports carry the quote, the document name and the code path as written
+    for fmt in ("csv", "md", "docx"):
+        out = tmp_path / f"quotes.{fmt}"
+        r = qc("--project", project, "export", "quotes", "--format", fmt, "-o", out)
+        assert r.code == 0, r.err
+        if fmt == "docx":
+            import docx as docx_lib
+            written = "\n".join(p.text for p in docx_lib.Document(out).paragraphs)
+        else:
+            written = out.read_text(encoding="utf-8")
+        assert MARKUP in written and BOBBY in written, fmt
 
     # codebook files round trip into a fresh project
     for suffix in (".yaml", ".qdc"):

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from conftest import SHARED, qc
+from support import SHARED, qc
 from qualcode.ingest.importer import parse_file, parse_text
 from qualcode.store.project import Project
 

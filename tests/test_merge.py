@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import file_digest, qc
+from support import file_digest, qc
 
 
 def copy_project(src: Path, dst: Path) -> Path:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import INTERVIEW, REPO
+from support import INTERVIEW, REPO
 
 SITECUSTOMIZE = textwrap.dedent('''
     import os

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import qc
+from support import qc
 from qualcode.store import backup
 from qualcode.store.project import Project
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import file_digest, qc
+from support import file_digest, qc
 from test_frequencies import build_study
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, qc
+from support import REPO, qc
 
 xmlschema = pytest.importorskip("xmlschema")
 SCHEMAS = REPO / "tests" / "fixtures" / "refi"

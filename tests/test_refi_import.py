@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, file_digest, qc
+from support import SHARED, file_digest, qc
 
 SAMPLES = SHARED / "refi-qda" / "samples"
 NS = "urn:QDA-XML:project:1.0"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import qc
+from support import qc
 from test_frequencies import build_study
 
 ORDER = ["EI02", "FG01", "EI01", "FG03", "FG02", "EI03"]  # the order build_study imports codings in

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import REPO, file_digest, qc
+from support import REPO, file_digest, qc
 from qualcode.errors import QualcodeError
 from qualcode.store import schema
 from qualcode.store.project import Project

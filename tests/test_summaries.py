@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import qc
+from support import qc
 from test_frequencies import PLANTED, build_study
 
 

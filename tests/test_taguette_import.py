@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, file_digest, qc
+from support import SHARED, file_digest, qc
 
 SERDIF = SHARED / "benchmarks" / "serdif"
 

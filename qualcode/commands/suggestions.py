@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from qualcode.errors import QualcodeError
@@ -26,7 +28,7 @@ class _Progress:
         if self.quiet or not total:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=int(total), label=self.label, file=click.get_text_stream("stderr"))
+            self.bar = click.progressbar(length=int(total), label=self.label, file=sys.stderr)
             self.bar.__enter__()
         self.bar.update(max(0, int(done) - self.done))
         self.done = max(self.done, int(done))

@@ -34,19 +34,22 @@ def folds_of(doc_ids: list[str], sizes: dict[str, int], k: int) -> list[list[str
 
 
 def cross_validated_scores(project: Project, unit: str = "sentence", folds: int = 5, fraction: float = 1.0,
-                           units=None, progress=None, seed: int = 0):
-    """(units, scores units × codes, gold units × codes, code paths, codings used per fold)."""
+                           units=None, progress=None, seed: int = 0, documents: set[str] | None = None):
+    """(units, scores units × codes, gold units × codes, code paths, codings used per fold).
+
+    `documents` (ids) limits the evaluation to some coded documents."""
     import numpy as np
 
     unit = check_unit(unit)
     counts = {r["document_id"]: r["n"] for r in project.query(
         "SELECT document_id, COUNT(*) AS n FROM codings GROUP BY document_id")}
-    docs = sorted(counts)
+    docs = sorted(d for d in counts if documents is None or d in documents)
     if len(docs) < 2:
         raise QualcodeError("evaluation needs codings in at least two documents (it tests on documents the "
                             "model has not seen)")
     if units is None:
         units = load_units(project, unit, docs)
+    units = [u for u in units if u.doc_id in set(docs)]
     paths = [r["path"] for r in project.query("SELECT path FROM codes ORDER BY path")]
     ids = [r["id"] for r in project.query("SELECT id FROM codes ORDER BY path")]
     index = {c: i for i, c in enumerate(ids)}

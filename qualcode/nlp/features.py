@@ -3,19 +3,19 @@
 Blocks, each a sparse matrix over the same rows:
 - the unit's words (1-2 grams) and characters (2-5 grams inside words), TF-IDF;
 - context: the neighbouring units, the unit's turn and the prompt it answers, in the same word space;
-- latent semantics: LSA (TruncatedSVD over TF-IDF of every unit in the project) of the unit, its
-  context and its prompt, so words never seen in a coded passage still land near related ones;
+- latent semantics: LSA (TruncatedSVD over TF-IDF of every unit in the project) of the unit, so
+  words never seen in a coded passage still land near related ones (LSA of the context and of the
+  prompt added nothing measurable and cost training time);
 - conversation facts: the speaker's role, whether a speaker label opens the unit, its language,
   where in the document it lies.
-Bag-of-words alone plateaus; the context, prompt and LSA blocks are what lift it.
+Bag-of-words alone plateaus; the context, prompt and LSA blocks and the neighbour votes lift it.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-WEIGHTS = {"words": 1.0, "chars": 1.0, "context": 0.5, "turn": 0.3, "prompt": 1.0,
-           "lsa": 1.0, "lsa_context": 0.5, "lsa_prompt": 1.0, "meta": 1.0}
+WEIGHTS = {"words": 1.0, "chars": 1.0, "context": 0.5, "turn": 0.3, "prompt": 1.0, "lsa": 1.0, "meta": 1.0}
 LSA_DIMS = 150
 MAX_FIT_ROWS = 30000     # vocabulary and LSA are learned on at most this many units (a sample beyond)
 
@@ -71,24 +71,53 @@ class Representation:
         return normalize(self.svd.transform(word_matrix)).astype(np.float32)
 
     def blocks(self, units) -> dict:
-        """Every block for these units (rows in the same order)."""
-        from scipy import sparse
+        """Every block for these units (rows in the same order).
 
+        Context and turn rows are built from the units' own word rows where the neighbours are
+        in the list (they usually are: units come a whole document at a time), so each text is
+        vectorised once.
+        """
+        import numpy as np
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        n = len(units)
         w = self.words.transform([u.text for u in units])
-        ctx = self.words.transform([f"{u.prev} {u.next}" for u in units])
-        prompt = self.words.transform([u.prompt for u in units])
-        out = {
-            "words": w,
-            "chars": self.chars.transform([u.text for u in units]),
-            "context": ctx,
-            "turn": self.words.transform([u.turn for u in units]),
-            "prompt": prompt,
-            "meta": self.meta.transform([_meta(u) for u in units]),
-        }
-        lsa_text, lsa_ctx, lsa_prompt = self.lsa(w), self.lsa(ctx), self.lsa(prompt)
+        pos = {(u.doc_id, u.idx): i for i, u in enumerate(units)}
+        rows, cols, missing = [], [], []
+        for i, u in enumerate(units):
+            for j in (pos.get((u.doc_id, u.idx - 1)) if u.prev else None,
+                      pos.get((u.doc_id, u.idx + 1)) if u.next else None):
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+            if (u.prev and (u.doc_id, u.idx - 1) not in pos) or (u.next and (u.doc_id, u.idx + 1) not in pos):
+                missing.append(i)
+        pick = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
+        ctx = (pick @ w).tolil() if missing else pick @ w
+        if missing:
+            ctx[missing] = self.words.transform([f"{units[i].prev} {units[i].next}" for i in missing])
+            ctx = ctx.tocsr()
+        ctx = normalize(ctx)
+        # a unit's turn: the mean of the turn's units (other than itself) in the list
+        members: dict = {}
+        for i, u in enumerate(units):
+            if u.turn and u.turn_id is not None:
+                members.setdefault((u.doc_id, u.turn_id), []).append(i)
+        rows, cols = [], []
+        for idxs in members.values():
+            for i in idxs:
+                rows.extend([i] * len(idxs))
+                cols.extend(idxs)
+        turn = normalize(sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n)) @ w)
+        prompts = sorted({u.prompt for u in units})
+        where = {p: k for k, p in enumerate(prompts)}
+        pm = self.words.transform(prompts) if prompts else sparse.csr_matrix((0, w.shape[1]))
+        prompt = pm[[where[u.prompt] for u in units]] if n else sparse.csr_matrix((0, w.shape[1]))
+        out = {"words": w, "chars": self.chars.transform([u.text for u in units]), "context": ctx, "turn": turn,
+               "prompt": prompt, "meta": self.meta.transform([_meta(u) for u in units])}
+        lsa_text, lsa_ctx = self.lsa(w), self.lsa(ctx)
         out["lsa"] = sparse.csr_matrix(lsa_text)
-        out["lsa_context"] = sparse.csr_matrix(lsa_ctx)
-        out["lsa_prompt"] = sparse.csr_matrix(lsa_prompt)
         # dense vectors for nearest-neighbour search: the unit, with a little of its context
         out["dense"] = _normalise_rows(lsa_text + 0.5 * lsa_ctx)
         return out

@@ -29,9 +29,14 @@ from qualcode.store.project import Project
 MODEL_FORMAT = 3
 MIN_POSITIVES = 2
 NEIGHBOURS = 10
-C = 2.0
+C = 1.0
+TOLERANCE = 1e-2
 CODEBOOK_WEIGHT = 0.5
 DEFAULT_THRESHOLD = 0.3
+PRIOR_CORRECTION = 0.5
+NEGATIVES = 1500             # negatives per code at most (or NEGATIVE_RATIO × positives)
+NEGATIVE_RATIO = 10
+BANK_MAX = 8000              # coded units searched for neighbours at most
 # events that do not change what the model learns from
 _IGNORED_KINDS = ("suggest", "evaluate")
 _memory: dict = {}
@@ -52,7 +57,7 @@ def training_key(project: Project, unit: str) -> str:
 @dataclass
 class Bank:
     """The coded units the model can point to as evidence, and vote with."""
-    vectors: object            # dense, rows normalised
+    vectors: dict              # space name → rows (normalised) of the coded units
     labels: object             # units × codes, 0/1
     docs: object               # document index per row
     prompts: object            # prompt index per row (-1: none)
@@ -71,6 +76,7 @@ class SuggestionModel:
     doc_index: dict
     prompt_index: dict
     positives: list            # coded units per code in training
+    shifts: list               # per code: log prior odds added back to the balanced model's logit
     profiles_vec: object = None
 
     @property
@@ -80,45 +86,53 @@ class SuggestionModel:
 
 # --- neighbours ------------------------------------------------------------------------------
 
-def neighbour_votes(model_bank: Bank, vectors, docs, prompts, k: int = NEIGHBOURS, chunk: int = 2048):
-    """Label votes of the k nearest bank units from other documents: plain and same-prompt-favoured.
+KNN_SPACES = ("dense", "words")   # LSA of unit + context; TF-IDF words of the unit
 
-    Returns (votes: rows × 2·codes, nearest: rows × k bank indices of the plain search).
+
+def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS, chunk: int = 2048):
+    """Label votes of the k nearest bank units from other documents, per space: plain and same-prompt-favoured.
+
+    Returns (votes: rows × 2·codes·spaces, nearest: rows × k bank indices of the first space's plain search).
     """
     import numpy as np
+    from scipy import sparse
 
-    n, m = vectors.shape[0], model_bank.labels.shape[1]
-    votes = np.zeros((n, 2 * m), dtype=np.float32)
-    nb = model_bank.vectors.shape[0]
+    n, m = docs.shape[0], bank.labels.shape[1]
+    names = [s for s in KNN_SPACES if s in spaces and s in bank.vectors]
+    votes = np.zeros((n, 2 * m * len(names)), dtype=np.float32)
+    nb = bank.labels.shape[0]
     kk = min(k, nb)
     nearest = np.full((n, max(kk, 1)), -1, dtype=np.int64)
     if nb == 0 or n == 0:
         return votes, nearest
-    Y = model_bank.labels.astype(np.float32)
+    Y = bank.labels.astype(np.float32)
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        sims = vectors[lo:hi] @ model_bank.vectors.T
-        sims[docs[lo:hi, None] == model_bank.docs[None, :]] = -2.0   # never vote with your own document
-        for variant in (0, 1):
-            s = sims
-            if variant == 1:
-                same = (prompts[lo:hi, None] == model_bank.prompts[None, :]) & (prompts[lo:hi, None] >= 0)
-                s = sims + same.astype(np.float32)
-            idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-            w = np.clip(np.take_along_axis(s, idx, 1), 0, None)
-            w[np.take_along_axis(sims, idx, 1) <= -2.0] = 0
-            v = np.einsum("rk,rkc->rc", w, Y[idx]) / np.maximum(w.sum(1, keepdims=True), 1e-6)
-            votes[lo:hi, variant * m:(variant + 1) * m] = v
-            if variant == 0:
-                order = np.argsort(-np.take_along_axis(s, idx, 1), axis=1)
-                nearest[lo:hi] = np.take_along_axis(idx, order, 1)
+        own = docs[lo:hi, None] == bank.docs[None, :]
+        same = ((prompts[lo:hi, None] == bank.prompts[None, :]) & (prompts[lo:hi, None] >= 0)).astype(np.float32)
+        for si, name in enumerate(names):
+            sims = spaces[name][lo:hi] @ bank.vectors[name].T
+            sims = sims.toarray() if sparse.issparse(sims) else np.asarray(sims)
+            sims[own] = -2.0                           # never vote with your own document
+            for variant in (0, 1):
+                s = sims + same if variant else sims
+                idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+                w = np.clip(np.take_along_axis(s, idx, 1), 0, None)
+                w[np.take_along_axis(sims, idx, 1) <= -2.0] = 0
+                v = np.einsum("rk,rkc->rc", w, Y[idx]) / np.maximum(w.sum(1, keepdims=True), 1e-6)
+                col = (2 * si + variant) * m
+                votes[lo:hi, col:col + m] = v
+                if si == 0 and variant == 0:
+                    order = np.argsort(-np.take_along_axis(s, idx, 1), axis=1)
+                    nearest[lo:hi] = np.take_along_axis(idx, order, 1)
     return votes, nearest
 
 
 def make_classifier():
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, solver="liblinear", dual=True, max_iter=200)
+    return LogisticRegression(C=C, solver="liblinear", dual=True, tol=TOLERANCE, max_iter=200,
+                              class_weight="balanced")
 
 
 # --- training --------------------------------------------------------------------------------
@@ -198,16 +212,23 @@ def train(project: Project, unit: str = "sentence", train_docs: set[str] | None 
     in_train = np.array([u.doc_id in train_docs for u in units], dtype=bool)
     if progress:
         progress(1, 4)
+    version = hashlib.sha1(f"{training_key(project, unit)}|{sorted(train_docs)}".encode()).hexdigest()[:10]
+    if n == 0 or not Y.any():      # nothing coded yet: the codebook alone speaks (cold start)
+        empty = Bank({}, np.zeros((0, len(code_ids)), dtype=np.uint8), np.zeros(0, dtype=np.int64),
+                     np.zeros(0, dtype=np.int64), [])
+        return SuggestionModel(unit, f"{unit}-codebook-{version}", code_ids, [p["path"] for p in profiles], rep,
+                               [None] * len(code_ids), empty, {}, {}, [0] * len(code_ids), [0.0] * len(code_ids))
     blocks, kw, _ = build_rows(project, units, rep, profiles, code_index, cache_dir)
     doc_index: dict = {}
     prompt_index: dict = {}
     docs = np.array([doc_index.setdefault(u.doc_id, len(doc_index)) for u in units], dtype=np.int64)
     prompts = np.array([prompt_index.setdefault(u.prompt_key, len(prompt_index)) if u.prompt_key else -1
                         for u in units], dtype=np.int64)
-    bank_rows = np.where(in_train)[0]
-    bank = Bank(np.ascontiguousarray(blocks["dense"][bank_rows]), Y[bank_rows], docs[bank_rows], prompts[bank_rows],
-                [(units[i].doc, units[i].start, units[i].end, units[i].text[:200]) for i in bank_rows])
-    votes, _ = neighbour_votes(bank, blocks["dense"], docs, prompts)
+    rng = np.random.default_rng(0)
+    bank_rows = _bank_rows(Y, in_train, rng)
+    bank = Bank({name: blocks[name][bank_rows] for name in KNN_SPACES}, Y[bank_rows], docs[bank_rows],
+                prompts[bank_rows], [(units[i].doc, units[i].start, units[i].end, units[i].text[:200]) for i in bank_rows])
+    votes, _ = neighbour_votes(bank, blocks, docs, prompts)
     X = features.stack(blocks, np.hstack([votes, kw]))
     # the codebook as training signal: definitions, examples and keywords, one row each
     pseudo, pseudo_y = [], []
@@ -226,32 +247,81 @@ def train(project: Project, unit: str = "sentence", train_docs: set[str] | None 
         X = sparse.vstack([X, features.stack(pblocks, np.hstack([pvotes, pkw]))], format="csr")
     if progress:
         progress(2, 4)
-    classifiers, positives = [], []
-    m = len(code_ids)
-    for c in range(m):
+    code_rows = {}
+    positives = []
+    for c in range(len(code_ids)):
         pos = int(Y[:, c].sum())
         positives.append(pos)
         if pos < MIN_POSITIVES or pos == n:
-            classifiers.append(None)
             continue
         ok = np.ones(n, dtype=bool)
         for r, codes in neg.items():          # rejected for another code: not a row for this one
             if not in_train[r] and c not in codes:
                 ok[r] = False
-        y = np.concatenate([Y[ok, c], (np.array(pseudo_y) == c).astype(np.uint8)])
-        w = np.concatenate([np.ones(int(ok.sum())), np.full(len(pseudo_y), CODEBOOK_WEIGHT)])
-        Xc = X[np.concatenate([np.where(ok)[0], n + np.arange(len(pseudo_y))])]
+        code_rows[c] = np.where(ok & _negative_sample(Y[:, c], votes[:, c], neg, c, rng))[0]
+    n_pseudo = len(pseudo_y)
+    pseudo_y = np.array(pseudo_y, dtype=np.int64)
+
+    def fit(c):
+        rows = code_rows[c]
+        y = np.concatenate([Y[rows, c], (pseudo_y == c).astype(np.uint8)])
+        w = np.concatenate([np.ones(len(rows)), np.full(n_pseudo, CODEBOOK_WEIGHT)])
         clf = make_classifier()
-        clf.fit(Xc, y, sample_weight=w)
-        classifiers.append(clf)
+        clf.fit(X[np.concatenate([rows, n + np.arange(n_pseudo)])], y, sample_weight=w)
+        return clf
+
+    # liblinear releases the GIL: two threads use both cores
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fitted = dict(zip(code_rows, pool.map(fit, list(code_rows))))
+    classifiers = [fitted.get(c) for c in range(len(code_ids))]
+    # balanced class weights rank better but inflate scores: give back part of the prior odds
+    shifts = [PRIOR_CORRECTION * float(np.log(max(p, 1) / max(n - p, 1))) if classifiers[c] is not None else 0.0
+              for c, p in enumerate(positives)]
     if progress:
         progress(3, 4)
-    version = hashlib.sha1(f"{training_key(project, unit)}|{sorted(train_docs)}".encode()).hexdigest()[:10]
     model = SuggestionModel(unit, f"{unit}-lr-{version}", code_ids, [p["path"] for p in profiles], rep, classifiers,
-                            bank, doc_index, prompt_index, positives)
+                            bank, doc_index, prompt_index, positives, shifts)
     if progress:
         progress(4, 4)
     return model
+
+
+def _bank_rows(Y, in_train, rng):
+    """Coded units kept as neighbours: all of them up to BANK_MAX, positives first."""
+    import numpy as np
+
+    rows = np.where(in_train)[0]
+    if len(rows) <= BANK_MAX:
+        return rows
+    pos = rows[Y[rows].any(1)]
+    negs = rows[~Y[rows].any(1)]
+    if len(pos) >= BANK_MAX:
+        return np.sort(rng.choice(pos, BANK_MAX, replace=False))
+    return np.sort(np.concatenate([pos, rng.choice(negs, BANK_MAX - len(pos), replace=False)]))
+
+
+def _negative_sample(y, vote, neg: dict, c: int, rng):
+    """Which rows to keep for one code: every positive, and a bounded number of negatives —
+    the most confusable ones (highest neighbour vote for the code) plus a random share. With
+    balanced class weights this changes the fit little and keeps training time flat as a
+    project grows. Rejected suggestions for the code are always kept."""
+    import numpy as np
+
+    keep = np.ones(len(y), dtype=bool)
+    negatives = np.where(y == 0)[0]
+    cap = max(NEGATIVES, NEGATIVE_RATIO * int(y.sum()))
+    if len(negatives) <= cap:
+        return keep
+    keep[negatives] = False
+    hard = negatives[np.argsort(-vote[negatives], kind="stable")[:cap // 2]]
+    rest = np.setdiff1d(negatives, hard)
+    keep[hard] = True
+    keep[rng.choice(rest, cap - len(hard), replace=False)] = True
+    for r, codes in neg.items():
+        if c in codes:
+            keep[r] = True
+    return keep
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -267,12 +337,15 @@ def score(project: Project, model: SuggestionModel, units: list[Unit]):
     docs = np.array([doc_index.setdefault(u.doc_id, len(doc_index)) for u in units], dtype=np.int64)
     prompts = np.array([model.prompt_index.get(u.prompt_key, -1) if u.prompt_key else -1 for u in units],
                        dtype=np.int64)
-    votes, nearest = neighbour_votes(model.bank, blocks["dense"], docs, prompts)
+    votes, nearest = neighbour_votes(model.bank, blocks, docs, prompts)
     X = features.stack(blocks, np.hstack([votes, kw]))
     S = np.zeros((len(units), len(model.code_ids)), dtype=np.float64)
     cold = coldstart.scores(model.rep, profiles, blocks, kw)
     for c, clf in enumerate(model.classifiers):
-        S[:, c] = clf.predict_proba(X)[:, 1] if clf is not None else cold[:, c]
+        if clf is None:
+            S[:, c] = cold[:, c]
+        else:
+            S[:, c] = 1.0 / (1.0 + np.exp(-(clf.decision_function(X) + model.shifts[c])))
     return S, nearest, terms, blocks
 
 

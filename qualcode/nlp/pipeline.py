@@ -59,17 +59,34 @@ def analyser(lang: str):
     return nlp
 
 
+_OPENERS = "([{«“‘„"
+
+
 def split_sentences(lang: str, pieces: list[tuple[int, str]]) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets) for text pieces given as (offset, text)."""
+    """Sentence spans (absolute offsets) for text pieces given as (offset, text).
+
+    spaCy's sentencizer glues punctuation after a full stop to the sentence before, so an
+    opening bracket or quote ("… quiet. [laughs] Yes") is handed on to the next sentence.
+    """
     nlp = sentencizer(lang)
     spans: list[tuple[int, int]] = []
     for (offset, text), doc in zip(pieces, nlp.pipe((t for _, t in pieces), batch_size=512)):
+        carry = None
         for sent in doc.sents:
             s, e = sent.start_char, sent.end_char
+            if carry is not None:
+                s, carry = carry, None
             while s < e and text[s].isspace():
                 s += 1
-            while e > s and text[e - 1].isspace():
+            while e > s and (text[e - 1].isspace() or text[e - 1] in _OPENERS):
+                if text[e - 1] in _OPENERS:
+                    carry = e - 1
                 e -= 1
+            if carry is not None and carry < s:
+                carry = None
             if e > s:
                 spans.append((offset + s, offset + e))
+        if carry is not None:  # an opener at the very end stays with the last sentence
+            if spans and spans[-1][0] >= offset:
+                spans[-1] = (spans[-1][0], offset + len(text.rstrip()))
     return spans

@@ -144,7 +144,7 @@ def _examples(model, vector, nearest_row, c, positives, doc) -> list[dict]:
     bank = model.bank
     picks = [int(j) for j in nearest_row if j >= 0 and bank.labels[j, c] and bank.refs[j][0] != doc][:EXAMPLES]
     if len(picks) < EXAMPLES and len(positives):
-        sims = bank.vectors[positives] @ vector
+        sims = bank.vectors["dense"][positives] @ vector
         for j in positives[np.argsort(-sims)]:
             if len(picks) >= EXAMPLES:
                 break
@@ -154,7 +154,7 @@ def _examples(model, vector, nearest_row, c, positives, doc) -> list[dict]:
     for j in picks:
         source, start, end, text = bank.refs[j]
         out.append({"document": source, "start": start, "end": end, "text": text,
-                    "similarity": round(float(bank.vectors[j] @ vector), 3)})
+                    "similarity": round(float(bank.vectors["dense"][j] @ vector), 3)})
     return out
 
 

@@ -22,7 +22,8 @@ UNITS = ("sentence", "paragraph", "turn")
 _ASKER_ROLES = {"moderator", "interviewer", "facilitator", "researcher", "co-moderator", "assistant moderator"}
 _ASKER_LABEL = re.compile(r"^(interviewer|moderator|facilitator|researcher|int|mod|i|q)\b", re.I)
 _NORM = re.compile(r"\W+")
-CONTEXT_CHARS = 400          # how much of a neighbour or a turn counts as context
+CONTEXT_CHARS = 400
+PROTOCOL_LINES = 3           # a document with this many recurring lines follows a protocol          # how much of a neighbour or a turn counts as context
 
 
 @dataclass(slots=True)
@@ -42,6 +43,8 @@ class Unit:
     prompt: str = ""
     prompt_key: str = ""       # identity of the latest prompt, for "answers the same question"
     labels: set = field(default_factory=set)
+    idx: int = 0               # position among the document's units
+    turn_id: str | None = None
 
 
 def check_unit(unit: str) -> str:
@@ -128,13 +131,15 @@ def _document_units(d, spans, turns, paragraphs, recurring, codings) -> list[Uni
     n = max(len(text), 1)
     turn_by_id = {t["id"]: t for t in turns}
     # prompts: recurring protocol lines and questions put by an interviewer or moderator
+    # (a protocol's recurring lines when the document follows one, else the interviewer's questions)
+    lines = [(p, text[p["start"]:p["end"]]) for p in paragraphs]
+    keys = [_norm(t) for _, t in lines]
+    protocol = sum(k in recurring for k in keys) >= PROTOCOL_LINES
     prompts: list[tuple[int, str, str]] = []
-    for p in paragraphs:
-        ptext = text[p["start"]:p["end"]]
-        key = _norm(ptext)
+    for (p, ptext), key in zip(lines, keys):
         t = turn_by_id.get(p["turn_id"])
         asker = t is not None and _role(t["label"], t["role"]) == "asker"
-        if key in recurring or (asker and "?" in ptext):
+        if (key in recurring) if protocol else (asker and "?" in ptext):
             prompts.append((p["start"], _clip(ptext, tail=True), key))
     prompt_starts = [s for s, _, _ in prompts]
     units = []
@@ -145,7 +150,8 @@ def _document_units(d, spans, turns, paragraphs, recurring, codings) -> list[Uni
         u = Unit(d["id"], d["name"], d["language"] or "en", s, e, text[s:e], pos=s / n,
                  role=_role(t["label"], t["role"]) if t is not None else "none",
                  first=t is not None and t["label"] is not None and s == t["text_start"],
-                 prompt=" ".join(p[1] for p in recent), prompt_key=recent[-1][2] if recent else "")
+                 prompt=" ".join(p[1] for p in recent), prompt_key=recent[-1][2] if recent else "",
+                 idx=i, turn_id=turn_id)
         if t is not None and (t["text_start"], t["end"]) != (s, e):
             u.turn = _clip(text[t["text_start"]:t["end"]])
         if i > 0:

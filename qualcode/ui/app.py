@@ -16,7 +16,7 @@ from typing import Iterable
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from qualcode.errors import QualcodeError
 from qualcode.store.project import Project, current_coder
@@ -39,7 +39,6 @@ def _section_screen(mode: str) -> Screen:
     return screen()
 
 
-SECTIONS = ("documents", "transcript", "quotes", "reports", "review")
 
 
 class QualcodeApp(App):
@@ -68,30 +67,47 @@ class QualcodeApp(App):
         self._data_version = self.project.data_version()
         self._poll = poll
         self._sections: dict[str, Screen] = {}
-        for mode in SECTIONS:
-            self.add_mode(mode, lambda mode=mode: self.section(mode))
 
-    def section(self, mode: str) -> Screen:
+    # Sections are installed screens swapped with switch_screen, not Textual "modes": a mode's
+    # first showing re-parses every stylesheet (a few hundred ms), a screen switch does not.
+    def section(self, name: str) -> Screen:
         """The one screen of a section (made on first use, kept for the session)."""
-        if mode not in self._sections:
-            self._sections[mode] = _section_screen(mode)
-        return self._sections[mode]
+        if name not in self._sections:
+            self._sections[name] = _section_screen(name)
+            self.install_screen(self._sections[name], name=name)
+        return self._sections[name]
+
+    @property
+    def current_section(self) -> str | None:
+        """The section on screen (beneath any dialog)."""
+        for screen in reversed(self.screen_stack):
+            for name, section in self._sections.items():
+                if section is screen:
+                    return name
+        return None
 
     def on_mount(self) -> None:
+        self.push_screen(self.section("documents"))
         if self._poll:
             self.set_interval(self._poll, self.check_for_outside_changes)
         self.set_timer(0.3, self._warm_up)
 
     async def _warm_up(self) -> None:
-        """Once the list is on screen, build the transcript section out of sight: Textual re-parses
-        every stylesheet the first time a section is shown, and that should not land on the first
-        document a user opens."""
-        if self.current_mode != "documents" or len(self.screen_stack) != 1:
-            return
-        with self.batch_update():
-            await self.switch_mode("transcript")
-            self.refresh_css(animate=False)     # now, while mounted, so the first open skips it
-            await self.switch_mode("documents")
+        """Once the list is on screen, mount (hidden) the widgets the transcript is made of: the
+        first mount of a widget class parses its styles, and that should not land on the first
+        document a user opens. Nothing visible changes."""
+        from textual.containers import Vertical
+        from qualcode.ui.widgets.code_panel import CodePanel
+        from qualcode.ui.widgets.sidebar import CursorCodings
+        from qualcode.ui.widgets.transcript_view import TranscriptView
+        from qualcode.ui.widgets.work_progress import WorkProgress
+        probe = Vertical(TranscriptView(), CodePanel(), CursorCodings(), WorkProgress())
+        probe.display = False
+        try:
+            await self.section("documents").mount(probe)
+            await probe.remove()
+        except Exception:   # only ever a head start; the app works without it
+            pass
 
     def on_unmount(self) -> None:
         self.project.close()
@@ -125,9 +141,12 @@ class QualcodeApp(App):
 
     # --- navigation ------------------------------------------------------------------------
 
-    def action_go(self, mode: str) -> None:
-        if self.current_mode != mode:
-            self.switch_mode(mode)
+    def action_go(self, section: str) -> None:
+        if isinstance(self.screen, ModalScreen):
+            return      # a dialog is open: finish it first
+        target = self.section(section)
+        if self.screen is not target:
+            self.switch_screen(target)
 
     def open_document(self, doc_id: str, select: tuple[int, int] | None = None,
                       suggestion_id: str | None = None) -> None:
@@ -138,7 +157,7 @@ class QualcodeApp(App):
     def action_help(self) -> None:
         from qualcode.ui.screens.help import HelpScreen
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.current_mode))
+            self.push_screen(HelpScreen(self.current_section))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

@@ -53,8 +53,6 @@ codes:
       - {name: Cash, color: "#EDC948"}
 """
 
-SIZE = (100, 30)
-
 
 @pytest.fixture(scope="session")
 def ui_template(tmp_path_factory) -> Path:

@@ -6,12 +6,13 @@ import sqlite3
 
 import pytest
 
-from conftest import SIZE
 from qualcode.ui.app import QualcodeApp
 from qualcode.ui.screens.transcript import TranscriptScreen
 from qualcode.ui.widgets.transcript_view import TranscriptView
 
 pytestmark = pytest.mark.anyio
+
+SIZE = (100, 30)
 
 
 def codings(path, where: str = "1", params=()) -> list[dict]:

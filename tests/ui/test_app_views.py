@@ -7,13 +7,14 @@ import threading
 
 import pytest
 
-from conftest import SIZE
 from qualcode.store.project import Project, new_id, now
 from qualcode.ui.app import QualcodeApp
 from qualcode.ui.screens.transcript import TranscriptScreen
 from qualcode.ui.widgets.transcript_view import TranscriptView
 
 pytestmark = pytest.mark.anyio
+
+SIZE = (100, 30)
 
 
 def add_suggestions(path, items: list[tuple[str, str, str, float]]) -> list[str]:

@@ -127,7 +127,7 @@ class TranscriptScreen(CodingActions, SectionScreen):
             if suggestion_id in ids:
                 self.suggestion_index = ids.index(suggestion_id)
                 self.show_suggestion()
-        self.say("j k sentence · J K turn · s select · ? all keys")
+        self.say("j k sentence · J K turn · ? keys")
         self._update_title()
         self.update_side()
         view.focus()

@@ -63,6 +63,8 @@ def evidence_text(evidence) -> Text:
         return out
     first = True
     for key, value in evidence.items():
+        if value in (None, "", [], {}):
+            continue        # an empty list of matched terms says nothing
         if not first:
             out.append("\n")
         first = False
