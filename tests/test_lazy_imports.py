@@ -29,3 +29,20 @@ def test_every_command_has_help_text():
                 walk(cmd, f"{prefix}{name} ")
 
     walk(cli, "")
+
+
+def test_every_command_is_documented_in_docs_cli():
+    import click
+
+    from qualcode.cli import cli
+    from support import REPO
+
+    doc = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+
+    def walk(group, prefix):
+        for name, cmd in group.commands.items():
+            assert f"## `qualcode {prefix}{name}`" in doc, f"`qualcode {prefix}{name}` is missing from docs/cli.md"
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix}{name} ")
+
+    walk(cli, "")

@@ -251,6 +251,7 @@ def run(path: Path, coder: str | None = None) -> None:
     """Open the app on a project file (called by `qualcode tui` and `qualcode demo`)."""
     app = QualcodeApp(Path(path), coder)
     app.run()
+    _backup_on_exit(Path(path))
     if threading.active_count() > 1:
         # A worker thread (training, suggesting) is still busy and Python would wait for it after
         # the window closed. Its result was never shown as done, and it writes in one transaction
@@ -258,3 +259,16 @@ def run(path: Path, coder: str | None = None) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(app.return_code or 0)
+
+
+def _backup_on_exit(path: Path) -> None:
+    """A rotating backup of the day's work; skipped cheaply when nothing changed."""
+    from qualcode.store import backup
+    from qualcode.store.project import Project
+
+    try:
+        with Project(path) as project:
+            backup.rotate(project, "on exit from the app")
+    except Exception as exc:  # a failed backup must not hide that the work itself is saved
+        print(f"warning: could not back up {path} on exit ({exc}); your work is saved in the project",
+              file=sys.stderr)
