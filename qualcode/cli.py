@@ -29,6 +29,14 @@ class Context:
             warn_if_synced(self._project.path)
         return self._project
 
+    def exporting(self):
+        """The project, for a command that writes its text out: refused when the project
+        must be anonymised first (QUALCODE_REQUIRE_ANONYMISED=1 or its own setting) and is not."""
+        project = self.project()
+        from qualcode.anonymize import require_anonymised
+        require_anonymised(project)
+        return project
+
     def close(self):
         if self._project is not None:
             self._project.close()

@@ -23,6 +23,15 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span without surrounding white space (turns, paragraphs and codings never start blank)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 # --- code points <-> UTF-16 units / UTF-8 bytes -------------------------------------------
 
 def utf16_to_codepoint_map(text: str) -> list[int]:

@@ -405,3 +405,16 @@ def test_names_in_document_names_memos_and_suggestions_are_replaced(tmp_path):
         assert json.loads(s["evidence"]) == {"nearest": ["Participant 1 sends it"], "terms": {"Participant 5": 1}}
         assert p.one("SELECT source_name FROM documents WHERE name = 'Interview_Participant 1'")[0] == \
             "Interview_Participant 1.txt"
+
+
+def test_exports_refuse_a_project_that_must_be_anonymised(project, tmp_path, monkeypatch):
+    from support import file_digest
+
+    monkeypatch.setenv("QUALCODE_REQUIRE_ANONYMISED", "1")
+    for args in (["export", "quotes", "--format", "csv", "-o", tmp_path / "q.csv"],
+                 ["export", "qdpx", tmp_path / "p.qdpx"], ["codings", "export", "--json"],
+                 ["summarize", "--json"], ["report", "-o", tmp_path / "r.docx"]):
+        before = file_digest(project)
+        r = qc("--project", project, *args)
+        assert r.code == 1 and "anonymised" in r.err, (args, r.err)
+        assert file_digest(project) == before

@@ -6,7 +6,8 @@ import sys
 import pytest
 
 CORE = ["qualcode.cli", "qualcode.store.project", "qualcode.documents", "qualcode.codebook", "qualcode.coding",
-        "qualcode.suggestions", "qualcode.analysis.retrieval", "qualcode.demo"]
+        "qualcode.suggestions", "qualcode.analysis.retrieval", "qualcode.demo",
+        "qualcode.anonymize"]
 
 
 @pytest.mark.parametrize("module", CORE)

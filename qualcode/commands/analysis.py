@@ -90,7 +90,7 @@ def register(cli: click.Group) -> None:
         check_output(output)
         from qualcode.export.report import build_report
 
-        project = _ctx().project()
+        project = _ctx().exporting()
         with click.progressbar(length=100, label="Writing report", file=sys.stderr) as bar:
             info = build_report(project, output, by=by, title=title, coder=coded_by,
                                 progress=lambda step: bar.update(step))
@@ -175,7 +175,7 @@ def register(cli: click.Group) -> None:
         """Coded quotes with document, speaker, attributes, code path, memo, coder and position."""
         from qualcode.export.quotes import collect_quotes, quote_format, write_quotes
 
-        project = _ctx().project()
+        project = _ctx().exporting()
         fmt = quote_format(output, fmt)
         check_output(output)
         quotes = collect_quotes(project, codes, where, coded_by)
@@ -196,7 +196,7 @@ def register(cli: click.Group) -> None:
         from qualcode.analysis.summaries import summarize as run
         from qualcode.export.summary_docs import write_summaries
 
-        project = _ctx().project()
+        project = _ctx().exporting()
         summaries = run(project, codes=list(codes), coder=coded_by)
         fmt = "json" if as_json else (fmt or (Path(output).suffix.lstrip(".").lower() if output else "md"))
         if fmt not in ("md", "json", "docx"):

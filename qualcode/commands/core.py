@@ -348,7 +348,7 @@ def register(cli: click.Group) -> None:
     def codings_export(as_json, as_csv, output):
         """All codings: document, start, end, code (path), coder, text."""
         from qualcode.coding import export_codings
-        rows = export_codings(_ctx().project())
+        rows = export_codings(_ctx().exporting())
         if as_csv:
             import csv
             import io

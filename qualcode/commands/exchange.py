@@ -79,7 +79,7 @@ def register(cli: click.Group) -> None:
             raise QualcodeError(f"a REFI-QDA project file ends in .qdpx, not {target.suffix or 'no suffix'!r}")
         if target.is_dir():
             raise QualcodeError(f"{target} is a folder")
-        counts = write(_ctx().project(), target)
+        counts = write(_ctx().exporting(), target)
         click.echo(f"Wrote {target}: {counts['documents']} documents, {counts['codes']} codes, "
                    f"{counts['codings']} codings by {counts['coders']} coder(s), {counts['memos']} memos")
 

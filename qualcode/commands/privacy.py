@@ -79,7 +79,10 @@ def register(cli: click.Group) -> None:
                 raise QualcodeError("--purge-history needs the key (--key FILE) to find the names in old summaries")
             plan = anon.plan_anonymisation(project, detect=False, key_path=anon.check_private_path(project, key_file, "key"))
             result = anon.purge_history(project, plan.matcher)
-            emit_json(result) if as_json else _print_purge(result)
+            if as_json:
+                emit_json(result)
+            else:
+                _print_purge(result)
             return
         names, places, orgs, excluded = [], [], [], set()
         for option, target in ((names_file, names), (places_file, places), (orgs_file, orgs)):
@@ -87,6 +90,8 @@ def register(cli: click.Group) -> None:
                 entries, skip = anon.read_list(Path(option))
                 target.extend(entries)
                 excluded |= skip
+        if as_json and report_file == "-":
+            raise QualcodeError("--json and --report - both write to stdout; give the report a file name")
         if not dry_run and not key_file:
             raise QualcodeError("--key FILE is required: the key (real name → pseudonym) is written there, outside "
                                 "the project; or preview with --dry-run")
@@ -94,6 +99,7 @@ def register(cli: click.Group) -> None:
         report_path = None
         if report_file and report_file != "-":
             report_path = anon.check_private_path(project, report_file, "report")
+        _step("Finding names …")
         plan = anon.plan_anonymisation(project, names, places, orgs, detect=detect, detect_places=detect_places,
                                        detect_orgs=detect_orgs, exclude=excluded, key_path=key)
         out = sys.stderr if report_file == "-" else sys.stdout
@@ -105,12 +111,20 @@ def register(cli: click.Group) -> None:
             else:
                 _print_plan(plan, out)
             return
+        _step(f"Rewriting {plan.summary()['documents']} document(s)"
+              + (", then purging the history and rewriting the file …" if not keep_history else " …"))
         report = anon.apply_plan(project, plan, key, purge=not keep_history, coder=ctx.coder)
         _write_report(report, report_file, report_path)
         if as_json:
             emit_json(report.as_dict())
         else:
             _print_applied(report, keep_history, out)
+
+
+def _step(message: str) -> None:
+    """What is happening, at a terminal only (long projects take a few seconds per step)."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
 
 
 def _write_report(report, report_file, report_path) -> None:

@@ -340,6 +340,8 @@ class _Reader:
         if "\x00" in raw:
             self.note(f"source {name!r} skipped: it contains NUL characters")
             return
+        from qualcode.ingest.importer import check_text
+        check_text(raw, f"{self.source}: source {name!r}")
         if from_docx:
             self.note(f"source {name!r}: no plain text in the file, text taken from its .docx; "
                       "check that its codings land where intended")

@@ -62,16 +62,21 @@ def read_any(path: Path, encoding: str | None = None) -> tuple[str, str]:
         from qualcode.ingest.plaintext import read_text_file
         raw, _ = read_text_file(path, encoding)
         fmt = "md" if suffix in (".md", ".markdown") else "txt"
+    check_text(raw, path.name)
+    return raw, fmt
+
+
+def check_text(raw: str, name: str) -> None:
+    """What every source text must pass, whichever file or tool it came from."""
     if not raw.strip():
-        raise QualcodeError(f"{path.name} contains no text")
+        raise QualcodeError(f"{name} contains no text")
     if "\x00" in raw:
-        raise QualcodeError(f"{path.name} contains NUL characters; it is not a plain transcript")
+        raise QualcodeError(f"{name} contains NUL characters; it is not a plain transcript")
     from qualcode.ingest.plaintext import refuse_escapes
-    refuse_escapes(raw, path.name)
+    refuse_escapes(raw, name)
     longest = max((len(line) for line in raw.split("\n")), default=0)
     if longest > limits.MAX_LINE_CHARS:
-        raise QualcodeError(f"{path.name} has a single line of {longest:,} characters; that is not a transcript")
-    return raw, fmt
+        raise QualcodeError(f"{name} has a single line of {longest:,} characters; that is not a transcript")
 
 
 def parse_text(raw: str, name: str, source_name: str, source_format: str, doc_type: str | None = None,

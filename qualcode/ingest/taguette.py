@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from qualcode import text as textmod
 from qualcode.errors import QualcodeError
-from qualcode.ingest.importer import ParsedDocument, segment_document
+from qualcode.ingest.importer import check_text, ParsedDocument, segment_document
 from qualcode.merge import Incoming, IncomingDocument
 from qualcode.store.project import new_id
 
@@ -142,6 +142,7 @@ def _read(conn, path: Path, tables: set[str], default_coder: str | None) -> Inco
         bom = 1 if plain.startswith("\ufeff") else 0     # ForeignText drops a BOM; Taguette counts it
         bytes_ = textmod.ForeignText(plain, "utf8")      # Taguette's byte offsets over its text
         stored, to_floor, to_ceil = textmod.normalise_with_map(ours)
+        check_text(stored, f"Taguette document {name!r}")
         attrs = {}
         if (d["description"] or "").strip():
             attrs["description"] = d["description"].strip()

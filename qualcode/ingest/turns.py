@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from qualcode.text import trim_span as _trim
 
 _ROLE_WORDS = (r"Interviewer|Interviewee|Respondent|Moderator|Facilitator|Researcher|Participant|Speaker|"
                r"Voice|Unknown|Translator|Note[- ]?taker|Assistant|Observer|Mod|Int|Resp|"
@@ -68,14 +69,6 @@ def _plausible(m: re.Match, text: str) -> bool:
     if rest.startswith("/"):
         return False
     return not label.isdigit()
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _details(raw: str | None) -> dict[str, str]:

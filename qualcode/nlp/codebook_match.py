@@ -21,6 +21,7 @@ from qualcode.store.project import Project
 _CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
                 ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s",
                  "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]))
+_loaded: dict = {}   # the keyword cache file last read, by (path, mtime)
 _PREFIX = re.compile(r"^\[[A-Z]{2,4}\]\s*")   # "[KII] ..." marks the source type of an example
 
 
@@ -104,10 +105,15 @@ def document_matches(project: Project, profiles: list[dict], doc_ids: list[str] 
     cache_file = cache_dir / f"keywords-{version}.pickle" if cache_dir else None
     cache: dict = {}
     if cache_file and cache_file.exists():
-        try:
-            cache = pickle.loads(cache_file.read_bytes())
-        except Exception:   # a damaged cache is rebuilt, never trusted
-            cache = {}
+        stamp = (str(cache_file), cache_file.stat().st_mtime_ns)
+        cache = _loaded.get(stamp)
+        if cache is None:
+            try:
+                cache = pickle.loads(cache_file.read_bytes())
+            except Exception:   # a damaged cache is rebuilt, never trusted
+                cache = {}
+            _loaded.clear()
+            _loaded[stamp] = cache
     sql = "SELECT id, sha256, language, text FROM documents"
     rows = project.query(sql)
     if doc_ids is not None:

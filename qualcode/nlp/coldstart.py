@@ -24,8 +24,13 @@ def scores(rep, profiles: list[dict], blocks: dict, keyword_hits):
     n, m = blocks["words"].shape[0], len(profiles)
     if n == 0 or m == 0:
         return np.zeros((n, m))
-    pw = rep.words.transform([profile_text(p) for p in profiles])
-    pl = rep.lsa(pw)
+    texts = [profile_text(p) for p in profiles]
+    cached = getattr(rep, "_profiles", None)
+    if cached is None or cached[0] != texts:
+        pw = rep.words.transform(texts)
+        cached = (texts, pw, rep.lsa(pw))
+        rep._profiles = cached
+    _, pw, pl = cached
     sim_w = (blocks["words"] @ pw.T).toarray()
     sim_l = np.asarray(blocks["dense"] @ pl.T)
 

@@ -90,7 +90,8 @@ KNN_SPACES = ("dense", "words")   # LSA of unit + context; TF-IDF words of the u
 
 
 def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS, chunk: int = 2048):
-    """Label votes of the k nearest bank units from other documents, per space: plain and same-prompt-favoured.
+    """Label votes of the k nearest bank units from other documents, per space: plain, and favouring
+    units that answer the same prompt (those come first, then the plain nearest fill up to k).
 
     Returns (votes: rows × 2·codes·spaces, nearest: rows × k bank indices of the first space's plain search).
     """
@@ -106,25 +107,55 @@ def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS
     if nb == 0 or n == 0:
         return votes, nearest
     Y = bank.labels.astype(np.float32)
-    for lo in range(0, n, chunk):
-        hi = min(n, lo + chunk)
-        own = docs[lo:hi, None] == bank.docs[None, :]
-        same = ((prompts[lo:hi, None] == bank.prompts[None, :]) & (prompts[lo:hi, None] >= 0)).astype(np.float32)
-        for si, name in enumerate(names):
-            sims = spaces[name][lo:hi] @ bank.vectors[name].T
-            sims = sims.toarray() if sparse.issparse(sims) else np.asarray(sims)
-            sims[own] = -2.0                           # never vote with your own document
-            for variant in (0, 1):
-                s = sims + same if variant else sims
-                idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-                w = np.clip(np.take_along_axis(s, idx, 1), 0, None)
-                w[np.take_along_axis(sims, idx, 1) <= -2.0] = 0
-                v = np.einsum("rk,rkc->rc", w, Y[idx]) / np.maximum(w.sum(1, keepdims=True), 1e-6)
-                col = (2 * si + variant) * m
-                votes[lo:hi, col:col + m] = v
-                if si == 0 and variant == 0:
-                    order = np.argsort(-np.take_along_axis(s, idx, 1), axis=1)
-                    nearest[lo:hi] = np.take_along_axis(idx, order, 1)
+
+    def sims_of(Q, B):
+        s = Q @ B.T
+        return (s.toarray() if sparse.issparse(s) else np.asarray(s)).astype(np.float32, copy=False)
+
+    # rows grouped by the prompt they answer, where coded units answer the same prompt
+    bank_by_prompt: dict = {}
+    for j, pid in enumerate(bank.prompts):
+        if pid >= 0:
+            bank_by_prompt.setdefault(int(pid), []).append(j)
+    groups: dict = {}
+    for i, pid in enumerate(prompts):
+        if pid >= 0 and int(pid) in bank_by_prompt:
+            groups.setdefault(int(pid), []).append(i)
+    for si, name in enumerate(names):
+        Q, B = spaces[name], bank.vectors[name]
+        plain_num = np.zeros((n, m), dtype=np.float32)
+        plain_den = np.zeros((n, 1), dtype=np.float32)
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            sims = sims_of(Q[lo:hi], B)
+            sims[docs[lo:hi, None] == bank.docs[None, :]] = -2.0     # never vote with your own document
+            idx = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            w = np.clip(np.take_along_axis(sims, idx, 1), 0, None)
+            plain_num[lo:hi] = np.einsum("rk,rkc->rc", w, Y[idx])
+            plain_den[lo:hi, 0] = w.sum(1)
+            if si == 0:
+                order = np.argsort(-np.take_along_axis(sims, idx, 1), axis=1)
+                nearest[lo:hi] = np.take_along_axis(idx, order, 1)
+        plain = plain_num / np.maximum(plain_den, 1e-6)
+        col = 2 * si * m
+        votes[:, col:col + m] = plain
+        votes[:, col + m:col + 2 * m] = plain
+        for pid, rows in groups.items():
+            rows = np.array(rows)
+            brows = np.array(bank_by_prompt[pid])
+            sims = sims_of(Q[rows], B[brows])
+            own = docs[rows, None] == bank.docs[brows][None, :]
+            sims[own] = -2.0
+            k2 = min(k, len(brows))
+            idx = np.argpartition(-sims, k2 - 1, axis=1)[:, :k2]
+            w = np.clip(np.take_along_axis(sims, idx, 1) + 1.0, 0, None)
+            w[np.take_along_axis(own, idx, 1)] = 0
+            num = np.einsum("rk,rkc->rc", w, Y[brows][idx])
+            den = w.sum(1, keepdims=True)
+            fill = (k - k2) / k                 # too few same-prompt units: the plain nearest fill up
+            num += fill * plain_num[rows]
+            den += fill * plain_den[rows]
+            votes[rows, col + m:col + 2 * m] = num / np.maximum(den, 1e-6)
     return votes, nearest
 
 

@@ -15,6 +15,7 @@ from qualcode.documents import document_attributes
 from qualcode.errors import QualcodeError
 from qualcode.store.project import Project
 from qualcode.text import LineIndex
+from qualcode.text import trim_span as _trim
 
 # str.splitlines() — which the text widget uses — also breaks on these. Showing each as one
 # visible mark keeps every offset in place (the stored text itself is never changed).
@@ -199,15 +200,6 @@ class TranscriptData:
 
     def trim(self, start: int, end: int) -> tuple[int, int]:
         return _trim(self.text, start, end)
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span without surrounding white space (a coding never starts with a blank)."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
