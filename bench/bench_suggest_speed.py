@@ -6,9 +6,10 @@ measured in the same run on the same coded sentences: plain TF-IDF word 1-2 gram
 logistic regression (train on the coded documents' sentences; score every sentence).
 
 Timings for qualcode, each from a fresh process state except where noted:
-- representation: fitting the vocabularies and LSA over every sentence (once per corpus; cached
-  beside the project and reused until a document is added or replaced);
-- training: what a change of coding costs (representation already cached);
+- representation: fitting the vocabularies and LSA over every sentence and computing every
+  sentence's features (once per corpus and process: the fitted part is cached beside the project,
+  the features in memory, until a document is added or replaced);
+- training: what a change of coding costs once the representation is there (the app's steady state);
 - scoring every sentence: features, neighbour votes and all codes' scores for all documents
   (keyword matches cached after the first run; the first run is shown too);
 - suggest end to end: `generate_suggestions` for all documents with a warm model, storage included.
@@ -98,7 +99,11 @@ def measure(path: Path) -> dict:
     out = {}
     out["base_train"], out["base_score"], out["sentences"], out["train_sentences"] = baseline(project)
     model._memory.clear()
-    out["representation"], _ = timed(lambda: model.representation(project, "sentence"))
+
+    def corpus():
+        rep = model.representation(project, "sentence")
+        model.corpus_blocks(project, rep, [])
+    out["representation"], _ = timed(corpus)
     out["train"], m = timed(lambda: model.train(project, "sentence"))
 
     def score_all():

@@ -270,3 +270,26 @@ def test_background_retrain_uses_its_own_connection(coded):
     t.join(timeout=120)
     assert not t.is_alive()
     assert (coded.with_name(coded.name + ".models") / "suggest-sentence.pickle").exists()
+
+
+def test_cache_files_others_could_change_are_not_loaded(coded):
+    """A pickle runs code when loaded: a cache file writable by others is ignored and rebuilt."""
+    import os
+
+    from qualcode.nlp import cache
+    from qualcode.nlp import model as modelmod
+    from qualcode.store.project import Project
+
+    suggest(coded, "I05")
+    models = coded.with_name(coded.name + ".models")
+    cached = models / "suggest-sentence.pickle"
+    assert oct(models.stat().st_mode & 0o777) == "0o700" and oct(cached.stat().st_mode & 0o777) == "0o600"
+    assert cache.trusted_file(cached)
+    os.chmod(cached, 0o666)
+    assert not cache.trusted_file(cached)
+    modelmod._memory.clear()
+    p = Project(coded)
+    key = modelmod.training_key(p, "sentence")
+    assert cache.load(cached, key, modelmod.MODEL_FORMAT) is None
+    assert modelmod.ensure_model(p, "sentence").code_ids          # retrained instead
+    p.close()

@@ -25,9 +25,12 @@ _loaded: dict = {}   # the keyword cache file last read, by (path, mtime)
 _PREFIX = re.compile(r"^\[[A-Z]{2,4}\]\s*")   # "[KII] ..." marks the source type of an example
 
 
+_TRANSLIT = str.maketrans(_CYR)
+
+
 def translit(word: str) -> str:
-    return "".join(_CYR.get(ch, ch) for ch in word.lower()) if any("а" <= ch <= "я" or ch == "ё"
-                                                                     for ch in word.lower()) else word.lower()
+    """Lower case, Cyrillic spelled in Latin letters (the codebook's transliteration of Russian)."""
+    return word.lower().translate(_TRANSLIT)
 
 
 def code_profiles(project: Project) -> list[dict]:
@@ -104,7 +107,9 @@ def document_matches(project: Project, profiles: list[dict], doc_ids: list[str] 
     version = codebook_version(profiles)
     cache_file = cache_dir / f"keywords-{version}.pickle" if cache_dir else None
     cache: dict = {}
-    if cache_file and cache_file.exists():
+    from qualcode.nlp.cache import private_dir, trusted_file
+
+    if cache_file and cache_file.exists() and trusted_file(cache_file):
         stamp = (str(cache_file), cache_file.stat().st_mtime_ns)
         cache = _loaded.get(stamp)
         if cache is None:
@@ -130,10 +135,16 @@ def document_matches(project: Project, profiles: list[dict], doc_ids: list[str] 
             dirty = True
         out[r["id"]] = cache[key]
     if dirty and cache_file:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(cache))
-        tmp.replace(cache_file)
+        import os
+
+        try:
+            private_dir(cache_file.parent)
+            tmp = cache_file.with_suffix(".tmp")
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+                fh.write(pickle.dumps(cache))
+            tmp.replace(cache_file)
+        except OSError:   # a read-only folder only costs matching again next time
+            pass
     return out
 
 

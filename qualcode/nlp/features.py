@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-WEIGHTS = {"words": 1.0, "chars": 1.0, "context": 0.5, "turn": 0.3, "prompt": 1.0, "lsa": 1.0, "meta": 1.0}
+WEIGHTS = {"words": 1.0, "chars": 1.0, "context": 1.0, "turn": 0.3, "prompt": 1.0, "lsa": 1.0, "meta": 1.0}
 LSA_DIMS = 150
 MAX_FIT_ROWS = 30000     # vocabulary and LSA are learned on at most this many units (a sample beyond)
 
@@ -36,8 +36,9 @@ def _meta(u) -> dict:
 class Representation:
     """Vectorisers and LSA fitted once per corpus (documents never change after import)."""
 
-    def __init__(self, key: str = ""):
+    def __init__(self, key: str = "", unit: str = "sentence"):
         self.key = key
+        self.unit = unit
         self.words = self.chars = self.svd = self.meta = None
 
     def fit(self, units, extra_texts: list[str] = ()) -> "Representation":

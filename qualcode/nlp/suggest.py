@@ -20,6 +20,7 @@ from qualcode.nlp.units import check_unit, load_units
 from qualcode.store.project import Project, new_id, now
 
 EXAMPLES = 2
+CHUNK = 4000
 THRESHOLD_SETTING = "suggest.threshold"
 RELIABILITY_SETTING = "suggest.reliability"
 
@@ -55,7 +56,17 @@ def generate_suggestions(project: Project, documents: list[str] | None = None, u
         return []
     if project.one("SELECT 1 FROM codes LIMIT 1") is None:
         raise QualcodeError("the project has no codebook yet; import one with `qualcode codebook import FILE`")
-    total = len(docs) + 1
+    units = load_units(project, unit, [d["id"] for d in docs])
+    # whole documents per batch, about CHUNK units each: bounded memory, steady progress
+    batches, current = [], []
+    for i, u in enumerate(units):
+        if current and len(current) >= CHUNK and u.doc_id != units[i - 1].doc_id:
+            batches.append(current)
+            current = []
+        current.append(u)
+    if current:
+        batches.append(current)
+    total = len(batches) + 1
 
     def step(done):
         if progress:
@@ -68,10 +79,8 @@ def generate_suggestions(project: Project, documents: list[str] | None = None, u
     reliability = project.setting(RELIABILITY_SETTING, {}) or {}
     applied, rejected = _decided(project, [d["id"] for d in docs])
     out: list[dict] = []
-    for n, d in enumerate(docs, start=2):
-        units = load_units(project, unit, [d["id"]])
-        if units:
-            out.extend(_propose(project, model, units, top, cutoff, applied, rejected, reliability))
+    for n, batch in enumerate(batches, start=2):
+        out.extend(_propose(project, model, batch, top, cutoff, applied, rejected, reliability))
         step(n)
     if store:
         _store(project, [d["id"] for d in docs], out, unit)
@@ -104,14 +113,16 @@ def _propose(project, model, units, top, cutoff, applied, rejected, reliability)
     by_path = {p: i for i, p in enumerate(paths)}
     positives = [np.where(model.bank.labels[:, c])[0] for c in range(len(paths))]
     out = []
-    for i, u in enumerate(units):
+    ranked = np.argsort(-S, axis=1)[:, :top + 6]      # a few spare for codes that are skipped
+    for i in np.where(S.max(1) >= cutoff)[0] if len(units) else []:
+        u = units[i]
         taken = set()
         for s, e, path in applied.get(u.doc_id, ()):
             if s < u.end and e > u.start:
                 taken.add(path)
                 taken.update(_ancestors(path))      # a coded sub-code already implies its theme
         chosen: list[int] = []
-        for c in np.argsort(-S[i]):
+        for c in ranked[i]:
             if len(chosen) >= top or S[i, c] < cutoff:
                 break
             path = paths[c]
