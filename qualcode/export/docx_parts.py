@@ -76,23 +76,21 @@ def repeat_header(row) -> None:
 
 def landscape_section(doc):
     """Start a new landscape section (for wide tables) and return it."""
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-
-    current = doc.sections[-1]
-    section = doc.add_section(WD_SECTION.NEW_PAGE)
-    if current.orientation != WD_ORIENT.LANDSCAPE:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = current.page_height, current.page_width
-    return section
+    return _section(doc, landscape=True)
 
 
 def portrait_section(doc):
+    return _section(doc, landscape=False)
+
+
+def _section(doc, landscape: bool):
     from docx.enum.section import WD_ORIENT, WD_SECTION
 
+    want = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     current = doc.sections[-1]
     section = doc.add_section(WD_SECTION.NEW_PAGE)
-    if current.orientation != WD_ORIENT.PORTRAIT:
-        section.orientation = WD_ORIENT.PORTRAIT
+    if current.orientation != want:
+        section.orientation = want
         section.page_width, section.page_height = current.page_height, current.page_width
     return section
 
