@@ -42,6 +42,11 @@ def build_demo(target: Path, fresh: bool = True, progress=None) -> dict:
 
     say = progress or (lambda msg: None)
     started = time.perf_counter()
+    if fresh and target.exists():
+        from qualcode.store import backup
+        from qualcode.store.project import Project as _P
+        with _P(target) as old:
+            backup.rotate(old, "before rebuilding the demo")
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(target) + suffix)
@@ -75,6 +80,16 @@ def build_demo(target: Path, fresh: bool = True, progress=None) -> dict:
     return stats
 
 
+def open_stats(target: Path) -> dict:
+    """Summary of an existing demo project (opened, not rebuilt)."""
+    from qualcode.store.project import Project
+
+    with Project(target) as project:
+        stats = project_stats(project)
+    stats.update(seconds=0.0, path=str(target))
+    return stats
+
+
 def demo_codings():
     from qualcode.coding import SpanRequest
 
@@ -104,7 +119,8 @@ def project_stats(project) -> dict:
 def summary_lines(stats: dict) -> list[str]:
     types = ", ".join(f"{n} {t}" for t, n in sorted(stats["types"].items()))
     coders = ", ".join(f"{n} by {c}" for c, n in sorted(stats["coders"].items()))
-    return [f"Demo project: {stats['path']}  (built in {stats['seconds']} s)",
+    built = f"built in {stats['seconds']} s" if stats["seconds"] else "existing project; --fresh rebuilds it"
+    return [f"Demo project: {stats['path']}  ({built})",
             f"  {stats['documents']} documents ({types}); {stats['turns']} turns, {stats['sentences']} sentences",
             f"  {stats['codes']} codes; {stats['codings']} codings in {stats['coded_documents']} documents ({coders or 'none'})",
             f"Open it:  qualcode --project {stats['path']} tui"]

@@ -397,12 +397,19 @@ def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("path", required=False)
     @click.option("--no-tui", is_flag=True, help="Only build the project and print a summary.")
-    @click.option("--fresh/--keep", default=True, help="Rebuild the demo project from scratch (default).")
+    @click.option("--fresh", is_flag=True, help="Rebuild the demo project even if it exists (a backup is kept).")
     def demo(path, no_tui, fresh):
-        """Build the demo project from transcripts/ and codebooks/ and open the app."""
-        from qualcode.demo import build_demo, summary_lines
+        """Build the demo project from transcripts/ and codebooks/ and open the app.
+
+        An existing demo project is opened as it is, so coding done in it is kept; --fresh
+        rebuilds it from scratch after a backup.
+        """
+        from qualcode.demo import build_demo, open_stats, summary_lines
         target = Path(path or _ctx().project_path or "demo-project/remittances.db")
-        stats = build_demo(target, fresh=fresh, progress=lambda msg: click.echo(msg, err=True))
+        if target.exists() and not fresh:
+            stats = open_stats(target)
+        else:
+            stats = build_demo(target, fresh=True, progress=lambda msg: click.echo(msg, err=True))
         for line in summary_lines(stats):
             click.echo(line)
         if not no_tui:
