@@ -244,7 +244,14 @@ class QualcodeApp(App):
             yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}",
                                 lambda node=node, action=binding.action: self.call_later(self.run_action,
                                                                                            action, node))
+        yield SystemCommand("Anonymisation preview", "who would become whom; changes nothing",
+                            self.action_anonymisation_preview)
         yield from super().get_system_commands(screen)
+
+    def action_anonymisation_preview(self) -> None:
+        from qualcode.ui.screens.privacy import AnonymisationPreview
+
+        self.push_screen(AnonymisationPreview(self.project.path))
 
 
 def run(path: Path, coder: str | None = None) -> None:
