@@ -33,8 +33,6 @@ def median_of(fn, repeat: int = 5) -> float:
 
 def record(section: str, lines: list[str]) -> None:
     """Replace this benchmark's section in RESULTS.md (one section per benchmark script)."""
-    command = "python " + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)).replace(
-        "python bench_", "bench/bench_")
     command = ".venv/bin/python bench/" + Path(sys.argv[0]).name + "".join(" " + a for a in sys.argv[1:])
     body = [f"## {section}", "", f"Command: `{command}`  ", f"Run: {date.today()} on {platform.machine()}, "
             f"{platform.python_implementation()} {platform.python_version()}, 2 cores", "", *lines, ""]

@@ -51,6 +51,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def usable_code_name(raw: str | None, fallback: str = "(unnamed)") -> str:
+    """A name from another tool made acceptable to check_name: '/' becomes '-', control characters go."""
+    name = (raw or "").strip().replace(SEP, "-")
+    name = "".join(ch for ch in name if ord(ch) >= 32 and not 0x7F <= ord(ch) <= 0x9F).strip()
+    return name or fallback
+
+
 # --- reads -----------------------------------------------------------------------------------
 
 def all_codes(project: Project) -> list[dict]:

@@ -25,7 +25,7 @@ import re
 import uuid
 from pathlib import Path
 
-from qualcode.codebook import SEP, CodeSpec, check_name
+from qualcode.codebook import SEP, CodeSpec, check_name, usable_code_name
 from qualcode.errors import QualcodeError
 
 QDC_NS = "urn:QDA-XML:codebook:1.0"
@@ -275,8 +275,7 @@ def read_code_elements(parent, prefix: str, out: list[CodeSpec], source: str) ->
     for el in parent:
         if local(el.tag) != "Code":
             continue
-        name = (el.get("name") or "").strip().replace(SEP, "-")
-        name = "".join(ch for ch in name if ord(ch) >= 32 and not 0x7F <= ord(ch) <= 0x9F).strip() or "(unnamed)"
+        name = usable_code_name(el.get("name"))
         path = prefix + name
         desc_el = next((d for d in el if local(d.tag) == "Description"), None)
         fields = parse_description(desc_el.text if desc_el is not None else None)

@@ -32,37 +32,6 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-# --- code points <-> UTF-16 units / UTF-8 bytes -------------------------------------------
-
-def utf16_to_codepoint_map(text: str) -> list[int]:
-    """For each UTF-16 unit index (0..len16), the code point index it falls on."""
-    out: list[int] = []
-    for i, ch in enumerate(text):
-        out.append(i)
-        if ord(ch) > 0xFFFF:
-            out.append(i)  # the low surrogate maps to the same character
-    out.append(len(text))
-    return out
-
-
-def codepoint_to_utf16(text: str, index: int) -> int:
-    return index + sum(1 for ch in text[:index] if ord(ch) > 0xFFFF)
-
-
-def utf16_to_codepoint(text: str, index16: int) -> int:
-    table = utf16_to_codepoint_map(text)
-    return table[min(max(index16, 0), len(table) - 1)]
-
-
-def utf8_to_codepoint(text: str, byte_index: int) -> int:
-    """Code point index of a UTF-8 byte offset (a byte inside a character maps to it)."""
-    return len(text.encode("utf-8")[:byte_index].decode("utf-8", errors="ignore"))
-
-
-def codepoint_to_utf8(text: str, index: int) -> int:
-    return len(text[:index].encode("utf-8"))
-
-
 # --- (row, column) for line-based widgets -------------------------------------------------
 
 class LineIndex:

@@ -16,11 +16,12 @@ import uuid
 from pathlib import Path, PurePosixPath
 
 from qualcode import text as textmod
+from qualcode.codebook import usable_code_name
 from qualcode.codebook_files import parse_description
 from qualcode.errors import QualcodeError
 from qualcode.export import refi_conventions as conventions
 from qualcode.export.refi import LANGUAGE_VARIABLE, SPEAKER_CASE, TYPE_VARIABLE
-from qualcode.ingest.importer import ParsedDocument, segment_document
+from qualcode.ingest.importer import ParsedDocument, check_text, segment_document
 from qualcode.ingest.zipped import local, open_zip, parse_xml, read_member
 from qualcode.merge import Incoming, IncomingDocument, hex_id
 
@@ -165,18 +166,21 @@ class _Reader:
         return self._user(None, self.default_coder)
 
     # codes ---------------------------------------------------------------------------------
+    def _unique(self, name: str, names: set[str], what: str, where: str = "") -> str:
+        """`name`, or `name (2)`, `name (3)`… when taken; the rename is noted in the report."""
+        if name in names:
+            n = 2
+            while f"{name} ({n})" in names:
+                n += 1
+            self.note(f"two {what} named {name!r}{where}; the second is {name} ({n})")
+            name = f"{name} ({n})"
+        names.add(name)
+        return name
+
     def _codes(self, parent_el, parent_id: str | None, names: set[str]) -> None:
         position = 0
         for el in self.kids(parent_el, "Code"):
-            name = (el.get("name") or "").strip().replace("/", "-")
-            name = "".join(ch for ch in name if ord(ch) >= 32 and ord(ch) != 0x7F) or "(unnamed)"
-            if name in names:
-                n = 2
-                while f"{name} ({n})" in names:
-                    n += 1
-                self.note(f"two codes named {name!r} under the same parent; the second is {name} ({n})")
-                name = f"{name} ({n})"
-            names.add(name)
+            name = self._unique(usable_code_name(el.get("name")), names, "codes", " under the same parent")
             if hex_id(el.get("guid")) is None:
                 self.bump("code without guid")
             cid = self.fresh(el.get("guid"))
@@ -340,18 +344,11 @@ class _Reader:
         if "\x00" in raw:
             self.note(f"source {name!r} skipped: it contains NUL characters")
             return
-        from qualcode.ingest.importer import check_text
         check_text(raw, f"{self.source}: source {name!r}")
         if from_docx:
             self.note(f"source {name!r}: no plain text in the file, text taken from its .docx; "
                       "check that its codings land where intended")
-        if name in names:
-            n = 2
-            while f"{name} ({n})" in names:
-                n += 1
-            self.note(f"two sources named {name!r}; the second is {name} ({n})")
-            name = f"{name} ({n})"
-        names.add(name)
+        name = self._unique(name, names, "sources")
         foreign = self._convention(raw, name, selections)
         text = foreign.text
         attrs: dict[str, str] = {}

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path, PurePosixPath
 
 from qualcode import text as textmod
+from qualcode.codebook import usable_code_name
 from qualcode.errors import QualcodeError
 from qualcode.ingest.importer import check_text, ParsedDocument, segment_document
 from qualcode.merge import Incoming, IncomingDocument
@@ -110,9 +111,9 @@ def _read(conn, path: Path, tables: set[str], default_coder: str | None) -> Inco
     by_path: dict[str, str] = {}
     renamed = 0
     for r in q("SELECT id, project_id, path, description FROM tags ORDER BY id"):
-        name = "".join(ch for ch in (r["path"] or "").strip() if ord(ch) >= 32) or f"tag {r['id']}"
-        if "/" in name:
-            name, renamed = name.replace("/", "-"), renamed + 1
+        name = usable_code_name(r["path"], f"tag {r['id']}")
+        if "/" in (r["path"] or ""):
+            renamed += 1
         if name in by_path:
             code_ids[r["id"]] = by_path[name]
             continue
