@@ -13,22 +13,21 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-def best_of(fn, repeat: int = 3) -> float:
+def _times(fn, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return times
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    return min(_times(fn, repeat))
 
 
 def median_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(_times(fn, repeat))
 
 
 def record(section: str, lines: list[str]) -> None:
