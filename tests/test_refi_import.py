@@ -206,6 +206,41 @@ def test_codebook_namespace_variants(tmp_path):
         assert [(c["path"], c["color"], c["description"]) for c in shown] == [("Fees", "#46AA00", "cost of sending")]
 
 
+def test_foreign_descriptions_and_notes_import_as_before(tmp_path):
+    """Without our round-trip note nothing changes: a Description that looks like our blocks or
+    holds JSON is read as any Description, a note that merely mentions us is a memo, codings are
+    'import', no favourite keys, the source name is the file's."""
+    from qualcode.codebook_files import parse_description
+
+    desc = ("Money matters\n\nWhen to use: fees, costs\n\nKeywords: fee, cost\n\n"
+            '{"shortcut": 3, "format": "qualcode-roundtrip"}\n\nqualcode round-trip data')
+    text = "alpha beta gamma delta"
+    notes = ('<Notes><Note guid="4E000000-0000-4000-8000-000000000001" name="qualcode round-trip data">'
+             '<PlainTextContent>Exported from qualcode round-trip data, then cleaned.</PlainTextContent></Note></Notes>')
+    xml = project_xml(text, [(0, 5, "Fees")], "ATLAS.ti Windows 23.4.0", 'plainTextPath="internal://a.txt"',
+                      extra=notes).replace("<Description>Money matters</Description>", f"<Description>{desc}</Description>")
+    path = tmp_path / "foreign.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", xml)
+        zf.writestr("sources/a.txt", text.encode("utf-8"))
+    db = tmp_path / "p.db"
+    r = qc("--project", db, "import", path, "--json")
+    assert r.code == 0, r.err
+    assert not any("round-trip" in n for n in json.loads(r.out)["notes"])
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    costs = dict(conn.execute("SELECT * FROM codes WHERE path = 'Costs'").fetchone())
+    expected = parse_description(desc)
+    assert {k: costs[k] for k in ("description", "when_to_use")} == {k: expected[k] for k in ("description", "when_to_use")}
+    assert json.loads(costs["keywords"]) == expected["keywords"] == ["fee", "cost"]
+    assert costs["description"].endswith('{"shortcut": 3, "format": "qualcode-roundtrip"}\n\nqualcode round-trip data')
+    assert conn.execute("SELECT COUNT(*) FROM codes WHERE shortcut IS NOT NULL").fetchone()[0] == 0
+    assert [r[0] for r in conn.execute("SELECT origin FROM codings")] == ["import"]
+    assert conn.execute("SELECT source_name, source_format FROM documents").fetchone()[:] == ("a.txt", "txt")
+    assert [r[0] for r in conn.execute("SELECT text FROM memos")] == ["Exported from qualcode round-trip data, then cleaned."]
+    conn.close()
+
+
 def test_bad_files_change_nothing(project, tmp_path):
     before = file_digest(project)
     bad_zip = tmp_path / "bad.qdpx"

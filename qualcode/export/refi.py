@@ -7,7 +7,9 @@ What goes where:
   one PlainTextSelection each, positions in Unicode code points; memos → Notes (on a document,
   code, coding or the project, by NoteRef); document attributes, type and language →
   Variables and one Case per document; speakers with their attributes → one Case each
-  ("Speaker in <document>"); sets → Sets.
+  ("Speaker in <document>"); sets → Sets. What REFI-QDA has no place for (favourite keys, each
+  coding's origin, original file names, creation times, definitions the Description text cannot
+  give back exactly) goes in one Note of our own: refi_roundtrip.
 
 GUIDs: ours are uuid4 hex, so an object's GUID is its id (codebook_files.guid) and a round trip
 keeps every id. Objects without an id of their own (a coding's selection, a document's case,
@@ -23,6 +25,7 @@ from xml.etree import ElementTree as ET
 
 from qualcode import __version__
 from qualcode.codebook_files import append_codes, guid
+from qualcode.export import refi_roundtrip
 from qualcode.store.project import Project
 
 NS = "urn:QDA-XML:project:1.0"
@@ -52,7 +55,8 @@ def build(project: Project, name: str | None = None) -> tuple[bytes, dict[str, b
     from qualcode.codebook import all_codes
 
     ET.register_namespace("", NS)
-    coders = {r["id"]: r["name"] for r in project.query("SELECT id, name FROM coders ORDER BY created_at, name")}
+    coder_rows = [dict(r) for r in project.query("SELECT id, name, created_at FROM coders ORDER BY created_at, name")]
+    coders = {r["id"]: r["name"] for r in coder_rows}
     current = project.setting("coder")
     first = project.one("SELECT ts FROM events ORDER BY seq LIMIT 1")
     last = project.one("SELECT ts FROM events ORDER BY seq DESC LIMIT 1")
@@ -189,6 +193,10 @@ def build(project: Project, name: str | None = None) -> tuple[bytes, dict[str, b
 
     project_refs = ET.Element("holder")
     note_refs(project_refs, "project", None)
+    carried = refi_roundtrip.payload(coder_rows, codes, docs, codings)
+    if carried:
+        note(derived_guid("roundtrip", "project"), refi_roundtrip.note_text(carried), refi_roundtrip.NOTE_NAME,
+             None, None, None)
     if notes:
         holder = _el(root, "Notes")
         holder.extend(notes)
