@@ -66,6 +66,21 @@ def test_urls_and_times_are_not_speakers():
     assert [t.label for t in doc.turns] == ["Interviewer"]
 
 
+def test_when_only_questions_are_labelled_the_lines_between_are_the_respondents():
+    # think-aloud sessions (SERDIF) and question-only transcripts: the unlabelled lines are not the moderator's
+    text = ("1 Read the Home tab.\nMODERATOR: Would you answer aloud please?\nSo, I got an overall picture.\n"
+            "It had typos.\nMODERATOR: Anything else?\nNo.")
+    doc = parse_text(text, "d", "d.txt", "txt", segment=False)
+    got = [(t.label, text[t.text_start:t.end]) for t in doc.turns]
+    assert got == [(None, "1 Read the Home tab."), ("MODERATOR", "Would you answer aloud please?"),
+                   (None, "So, I got an overall picture.\nIt had typos."), ("MODERATOR", "Anything else?"),
+                   (None, "No.")]
+    # with both sides labelled, a turn still runs over several lines until the next label
+    text = "Interviewer: Why?\nResp: First.\nSecond.\nInterviewer: And?"
+    doc = parse_text(text, "d", "d.txt", "txt", segment=False)
+    assert [text[t.text_start:t.end] for t in doc.turns] == ["Why?", "First.\nSecond.", "And?"]
+
+
 def test_front_matter_sets_attributes_and_speaker_attributes(tmp_path):
     f = tmp_path / "FG01.md"
     f.write_text("---\ntype: focus_group\ncity: Lankaran\nparticipants:\n  P1: {gender: female, age: 52, relation: mother}\n"

@@ -3,7 +3,10 @@
 Recognised at the start of a line, optionally after a timestamp (`[00:12:31]` or `00:12:31`):
 `Interviewer:`, `Respondent:`, `Moderator:`, `P3:`, `P3 (female, 52):`, `Speaker 1:`, `Q:`/`A:`,
 a name in capitals (`AYTAN:`), and any label the front matter's speaker legend names.
-A text without any of these is one turn by one speaker.
+A text without any of these is one turn by one speaker. When the only labels (two or more) are the asker's
+(`MODERATOR:`, `Interviewer:`, `Q:` …), as in think-aloud sessions and interviews where only the
+questions are marked, a labelled turn ends with its line: the unlabelled lines between are the
+respondent's, not more of the question.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ class Turn:
     details: dict[str, str] = field(default_factory=dict)
 
 
+# labels of the person asking (interviewer, moderator), in the languages _ROLE_WORDS covers
+_ASKER = re.compile(r"^(?:interviewer|moderator|mod|int|facilitator|researcher|q|i|интервьюер|модератор|ведущий|"
+                    r"ведущая|вопрос|müsahibəçi|aparıcı|sual)(?:\s*\d{1,3})?$", re.I)
+
+
 def _pattern(known: list[str]) -> re.Pattern:
     known_alt = "|".join(re.escape(k) for k in sorted(known, key=len, reverse=True) if k)
     label = f"(?:{known_alt})|{_GENERIC}" if known_alt else _GENERIC
@@ -54,11 +62,17 @@ def find_turns(text: str, known_labels: list[str] | None = None) -> list[Turn]:
     pre_start, pre_end = _trim(text, 0, first)
     if pre_end > pre_start:
         turns.append(Turn(pre_start, pre_start, pre_end, None))
+    askers_only = len(hits) > 1 and all(_ASKER.match(m.group("label").strip()) for m in hits)
     for i, m in enumerate(hits):
         nxt = hits[i + 1].start() if i + 1 < len(hits) else len(text)
-        _, end = _trim(text, m.end(), nxt)
+        line_end = text.find("\n", m.end())
+        split = askers_only and 0 <= line_end < nxt and text[line_end:nxt].strip()
+        _, end = _trim(text, m.end(), line_end if split else nxt)
         turns.append(Turn(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.end(), max(end, m.end()),
                           m.group("label").strip(), m.group("ts"), _details(m.group("details"))))
+        if split:                      # the respondent's lines up to the next question
+            rest_start, rest_end = _trim(text, line_end, nxt)
+            turns.append(Turn(rest_start, rest_start, rest_end, None))
     return turns
 
 
