@@ -2,11 +2,12 @@
 consistent pseudonyms ("Participant 3", "Place B", "Bank A") in every text and field.
 
 plan_anonymisation() finds the names (qualcode.name_finder, a list, the key of an earlier run)
-and every occurrence, touching nothing. apply_plan() writes the key (real → pseudonym) to a
-file outside the project, then rewrites the project in one change: document texts; turn,
-paragraph, sentence, suggestion and coding offsets shifted through an exact edit map (a coding
-stays on the same words; one that cut into a name now covers the whole pseudonym); the quoted
-text and context of codings; labels, attributes, memos, code examples and document names.
+and every occurrence, also inflected (`Aytanın`, qualcode.name_matching), touching nothing.
+apply_plan() writes the key (real → pseudonym) to a file outside the project, then rewrites the
+project in one change: document texts; turn, paragraph, sentence, suggestion and coding offsets
+shifted through an exact edit map (a coding stays on the same words; one that cut into a name
+now covers the whole pseudonym); the quoted text and context of codings; labels, attributes,
+memos, code examples and document names.
 
 Undo can restore the real names only because the event journal holds the old text. So after
 applying, purge_history() (the default) empties the journal up to and including the
@@ -30,6 +31,7 @@ from qualcode import text as textmod
 from qualcode.errors import QualcodeError
 from qualcode.name_finder import Found, STOP_WORDS, is_role_label, legend_names, ner_names, rule_names
 from qualcode.name_lists import check_private_path, read_key, read_list, write_key, write_private  # noqa: F401
+from qualcode.name_matching import Matcher, cased, variants  # noqa: F401  (cased: part of this module's API)
 from qualcode.store.project import Project, now
 
 PERSON, PLACE, ORG = "person", "place", "org"
@@ -37,9 +39,6 @@ _ORG_TYPES = ("Bank", "Ministry", "Service", "Agency", "Committee", "University"
               "Office", "Fund", "Foundation", "Association", "Centre", "Center", "Authority", "Operator",
               "Market", "Club", "Party", "Council", "Institute", "Court", "Police")
 _PRIORITY = {"list": 0, "key": 1, "legend": 2, "attribute": 3, "ner": 4, "rule": 5, "part": 6}
-# word characters are letters and digits, not "_": file names like Interview_Aytan name people too
-_WORDCHAR = re.compile(r"[^\W_]")
-_TOKEN = re.compile(r"[^\W_]+")
 
 
 @dataclass
@@ -67,56 +66,7 @@ class Replacement:
     pseudonym: str
     entity: Entity
     new_start: int = 0     # in the text after
-
-
-class Matcher:
-    """Whole-word occurrences of many names in one pass (a dict by first word, not a huge regex)."""
-
-    def __init__(self, entities: list[Entity]):
-        self.by_first: dict[str, list[tuple[str, Entity]]] = {}
-        for ent in entities:
-            for form in ent.forms:
-                m = _TOKEN.match(form)
-                if m:
-                    self.by_first.setdefault(m.group(), []).append((form, ent))
-        for forms in self.by_first.values():
-            forms.sort(key=lambda fe: -len(fe[0]))
-
-    def finditer(self, text: str):
-        pos = 0
-        for m in _TOKEN.finditer(text):
-            if m.start() < pos or m.group() not in self.by_first:
-                continue
-            for form, ent in self.by_first[m.group()]:
-                end = m.start() + len(form)
-                if text.startswith(form, m.start()) and not _WORDCHAR.match(text, end):
-                    yield m.start(), end, ent
-                    pos = end
-                    break
-
-    def sub(self, text: str | None) -> str | None:
-        if not text:
-            return text
-        out, last = [], 0
-        for s, e, ent in self.finditer(text):
-            out += [text[last:s], cased(ent.pseudonym, text[s:e])]
-            last = e
-        return "".join(out) + text[last:] if out else text
-
-
-def cased(pseudonym: str, original: str) -> str:
-    return pseudonym.upper() if original.isupper() and len(original) > 1 else pseudonym
-
-
-def variants(name: str) -> set[str]:
-    """The spellings matched for a name: as written, capitalised, upper case (also the
-    Azerbaijani/Turkish upper case, where i → İ)."""
-    name = " ".join(name.split()).strip(" '\"’.,;:!?()[]{}")
-    if not name or not _WORDCHAR.match(name):
-        return set()
-    capital = " ".join(w[:1].upper() + w[1:] for w in name.split())
-    title = name.title() if name.isupper() else capital
-    return {name, capital, title, name.upper(), name.replace("i", "İ").replace("ı", "I").upper()}
+    ending: str = ""       # the Azerbaijani/Turkish/Russian ending the name had (`ın` of `Aytanın`)
 
 
 @dataclass
@@ -133,7 +83,20 @@ class Plan:
         return {"entities": [e.as_dict() for e in self.entities],
                 "replacements": sum(len(r) for r in self.replacements.values()),
                 "documents": len([r for r in self.replacements.values() if r]), "fields": self.fields,
-                "possible_names": self.possible, "warnings": self.warnings}
+                "possible_names": self.possible, "warnings": self.warnings,
+                "inflected": inflected_forms(r for reps in self.replacements.values() for r in reps)}
+
+
+def inflected_forms(replacements) -> list[dict]:
+    """The names found with an ending (`Aytanın`), each word once with its count: the hits to
+    check, since an ending can also make another word (`Nur` + `a`)."""
+    seen: dict[tuple[str, str], dict] = {}
+    for r in replacements:
+        if r.ending:
+            row = seen.setdefault((r.original, r.pseudonym), {"word": r.original, "becomes": r.pseudonym,
+                                                              "real": r.entity.real, "ending": r.ending, "count": 0})
+            row["count"] += 1
+    return sorted(seen.values(), key=lambda row: (row["real"], -row["count"], row["word"]))
 
 
 # --- planning --------------------------------------------------------------------------------------
@@ -170,32 +133,43 @@ def plan_anonymisation(project: Project, names=None, places=None, orgs=None, *, 
             possible = possible if missing else []
     found = [(f, p) for f, p in found if f.source in ("list", "key") or f.text.casefold() not in excluded]
     entities = _entities(found, excluded, warnings, key_forms)
-    matcher = Matcher(entities)
+    matcher = Matcher(entities, excluded)
     docs = project.query("SELECT id, name, text, sha256, position FROM documents ORDER BY position, name")
     occurrences: dict[str, list] = {}
     for d in docs:
         occurrences[d["id"]] = hits = list(matcher.finditer(d["text"]))
-        for s, _, ent in hits:
-            ent.count += 1
-            ent.documents.add(d["name"])
-            ent.first = min(ent.first, (d["position"], s))
+        for hit in hits:
+            hit.entity.count += 1
+            hit.entity.documents.add(d["name"])
+            hit.entity.first = min(hit.entity.first, (d["position"], hit.start))
     _assign_pseudonyms(entities, {(e["kind"], e["real"].casefold()): e["pseudonym"] for e in read_key(key_path)})
     replacements = {}
     for d in docs:
         reps, shift = [], 0
-        for s, e, ent in occurrences[d["id"]]:
-            reps.append(Replacement(d["name"], s, e, d["text"][s:e], cased(ent.pseudonym, d["text"][s:e]), ent,
-                                    s + shift))
+        for hit in occurrences[d["id"]]:   # a hit with an ending covers the whole word: Aytanın → Leylanın
+            s, e = hit.start, hit.end
+            reps.append(Replacement(d["name"], s, e, d["text"][s:e], matcher.replacement(d["text"], hit), hit.entity,
+                                    s + shift, hit.ending.text if hit.ending else ""))
             shift += len(reps[-1].pseudonym) - (e - s)
         replacements[d["id"]] = reps
     forms = {f.casefold() for e in entities for f in e.forms}
-    possible = [p for p in possible if p["word"].casefold() not in forms]
+    possible = [p for p in possible if p["word"].casefold() not in forms and not _whole_hit(matcher, p["word"])]
+    inflected = inflected_forms(r for reps in replacements.values() for r in reps)
+    if inflected:
+        words = ", ".join(f"{row['word']} ×{row['count']}" for row in inflected[:12])
+        warnings.append(f"{len(inflected)} inflected form(s) of names are replaced too ({words}"
+                        f"{' …' if len(inflected) > 12 else ''}); check them in the report, and put `!Word` in "
+                        "the list for a word that is not a name")
     for e in entities:
         if e.count == 0 and "list" in e.sources:
             warnings.append(f"{e.real!r} from the list does not occur in any document")
     plan = Plan(entities, replacements, possible, warnings, {d["id"]: d["sha256"] for d in docs}, matcher)
     plan.fields = len(_field_changes(project.conn, matcher))
     return plan
+
+
+def _whole_hit(matcher: Matcher, word: str) -> bool:
+    return any(h.start == 0 and h.end == len(word) for h in matcher.finditer(word))
 
 
 def _entities(found: list[tuple[Found, str | None]], excluded: set[str], warnings: list[str],
@@ -389,12 +363,12 @@ class Report:
     def rows(self) -> list[dict]:
         return [{"document": r.document, "start": r.start, "length": r.end - r.start, "new_start": r.new_start,
                  "pseudonym": r.pseudonym, "original": r.original, "kind": r.entity.kind,
-                 "source": ",".join(sorted(r.entity.sources))} for r in self.replacements]
+                 "source": ",".join(sorted(r.entity.sources)), "ending": r.ending} for r in self.replacements]
 
     def csv(self) -> str:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=["document", "start", "length", "new_start", "pseudonym", "original",
-                                            "kind", "source"])
+                                            "kind", "source", "ending"])
         w.writeheader()
         w.writerows(self.rows())
         return buf.getvalue()
@@ -403,6 +377,7 @@ class Report:
         return {"documents": self.documents, "replacements": len(self.replacements), "fields": self.fields,
                 "codings_moved": self.codings_moved, "key": str(self.key_path), "purge": self.purge,
                 "entities": [e.as_dict() for e in self.entities], "warnings": self.warnings,
+                "inflected": inflected_forms(self.replacements),
                 "renamed_documents": [{"from": a, "to": b} for a, b in self.renamed]}
 
 

@@ -418,3 +418,69 @@ def test_exports_refuse_a_project_that_must_be_anonymised(project, tmp_path, mon
         r = qc("--project", project, *args)
         assert r.code == 1 and "anonymised" in r.err, (args, r.err)
         assert file_digest(project) == before
+
+
+# --- inflected names ---------------------------------------------------------------------------------
+
+FG_AZ = """---
+type: focus_group
+speakers:
+  Moderator: {role: moderator}
+  AYTAN: {role: participant, name: Aytan Məmmədova}
+---
+Moderator: Aytanın fikri nədir? Aytana sual verək.
+
+AYTAN: Pulu Aytandan yox, Elvinlə göndəririk. Aytan'ın qardaşı Moskvadadır, Məmmədovalar orada qalır.
+"""
+EI_RU = "Interviewer: Вы знаете Айтан?\n\nRespondent: Да, с Айтаной мы работали. У Айтаны брат в Москве.\n"
+
+
+def test_inflected_names_keep_their_endings_and_codings_their_words(tmp_path):
+    proj, secure = tmp_path / "proj", tmp_path / "secure"
+    proj.mkdir()
+    secure.mkdir()
+    (proj / "FG_AZ.md").write_text(FG_AZ, encoding="utf-8")
+    (proj / "EI_RU.txt").write_text(EI_RU, encoding="utf-8")
+    db = proj / "p.db"
+    assert qc("--project", db, "import", proj / "FG_AZ.md", proj / "EI_RU.txt").code == 0
+    assert qc("--project", db, "codebook", "add", "People").code == 0
+    for doc, quote in (("FG_AZ", "Aytanın fikri nədir?"), ("FG_AZ", "Aytana sual verək"),
+                       ("FG_AZ", "Pulu Aytandan yox"), ("FG_AZ", "qardaşı Moskvadadır"),
+                       ("FG_AZ", "Elvinlə"), ("EI_RU", "с Айтаной мы работали")):
+        code(db, doc, quote, "People")
+    names = _names(tmp_path, "Elvin", "Айтан => Айнур")
+    plan = json.loads(anonymize(db, "--dry-run", "--json", "--names", names).out)
+    assert {(r["word"], r["becomes"]) for r in plan["inflected"]} >= {("Aytanın", "Participant 1'ın"),
+                                                                       ("Айтаной", "Айнурой")}
+    assert not {"Aytanın", "Aytana", "Aytandan"} & {p["word"] for p in plan["possible_names"]}
+    before = {c["id"]: c for c in codings(db)}
+    r = anonymize(db, "--names", names, "--key", secure / "key.json", "--report", secure / "report.csv")
+    assert r.code == 0, r.err
+    assert "inflected form(s) of names are replaced too" in r.out
+    fg, ei = text(db, "FG_AZ"), text(db, "EI_RU")
+    assert fg == ("Moderator: Participant 1'ın fikri nədir? Participant 1'a sual verək.\n\n"
+                  "PARTICIPANT 1: Pulu Participant 1'dan yox, Participant 2'lə göndəririk. Participant 1'ın qardaşı "
+                  "Moskvadadır, Participant 1'lar orada qalır.")
+    assert ei == "Interviewer: Вы знаете Айнур?\n\nRespondent: Да, с Айнурой мы работали. У Айнуры брат в Москве."
+    after = {c["id"]: c for c in codings(db)}
+    assert {before[i]["text"]: after[i]["text"] for i in after} == {
+        "Aytanın fikri nədir?": "Participant 1'ın fikri nədir?", "Aytana sual verək": "Participant 1'a sual verək",
+        "Pulu Aytandan yox": "Pulu Participant 1'dan yox", "qardaşı Moskvadadır": "qardaşı Moskvadadır",
+        "Elvinlə": "Participant 2'lə", "с Айтаной мы работали": "с Айнурой мы работали"}
+    texts = {"FG_AZ": fg, "EI_RU": ei}
+    for c in after.values():   # offsets index the new text exactly
+        assert texts[c["document"]][c["start"]:c["end"]] == c["text"]
+    from qualcode.store.project import open_project
+    with open_project(db) as p:
+        for c in p.query('SELECT c.context_before, c.context_after, c.start, c."end", d.text FROM codings c '
+                         "JOIN documents d ON d.id = c.document_id"):
+            assert c["text"][:c["start"]].endswith(c["context_before"])
+            assert c["text"][c["end"]:].startswith(c["context_after"])
+    with open(secure / "report.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    endings = {row["original"]: row["ending"] for row in rows if row["ending"]}
+    assert endings == {"Aytanın": "ın", "Aytana": "a", "Aytandan": "dan", "Elvinlə": "lə", "Aytan'ın": "'ın",
+                       "Məmmədovalar": "lar", "Айтаной": "ой", "Айтаны": "ы"}
+    for row in rows:
+        doc = texts[row["document"]]
+        assert doc[int(row["new_start"]):int(row["new_start"]) + len(row["pseudonym"])] == row["pseudonym"]
