@@ -72,10 +72,12 @@ def store_documents(project: Project, docs: list[ParsedDocument], replace: bool 
     return outcome
 
 
-def _insert_document(ch: Change, d: ParsedDocument, doc_id: str, position: int) -> None:
+def _insert_document(ch: Change, d: ParsedDocument, doc_id: str, position: int,
+                     imported_at: str | None = None) -> None:
+    """imported_at: when the document first came into a project, if a merged file says so; else now."""
     ch.insert("documents", {"id": doc_id, "name": d.name, "type": d.type, "language": d.language, "text": d.text,
                             "sha256": d.sha256, "source_name": d.source_name, "source_format": d.source_format,
-                            "imported_at": now(), "position": position})
+                            "imported_at": imported_at or now(), "position": position})
     _insert_units(ch, d, doc_id)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from qualcode import text as textmod
@@ -32,7 +33,7 @@ CODE_FIELDS = ("description", "when_to_use", "when_not_to_use", "examples", "key
 class IncomingDocument:
     id: str
     parsed: ParsedDocument
-    created_at: str | None = None
+    created_at: str | None = None      # when it came into its project; becomes our imported_at
 
 
 @dataclass
@@ -87,6 +88,24 @@ def hex_id(value: str | None) -> str | None:
         return None
     v = value.strip().strip("{}").replace("-", "").lower()
     return v if _HEX32.match(v) else None
+
+
+def stamp(value) -> str | None:
+    """A time from another file in our form (ISO 8601, UTC, milliseconds); None if unreadable.
+    A time without a zone is taken as UTC, which is how Taguette stores its times."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 40:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return t.isoformat(timespec="milliseconds")
+
+
+def _key(value) -> int | None:
+    """A favourite key (1–9), or None for anything else a file might hold."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 9 else None
 
 
 # --- applying ------------------------------------------------------------------------------------
@@ -178,7 +197,7 @@ class _Plan:
                 self.r.count("matched", "codes")
                 if ours["id"] == c["id"] and ours["path"] != path:
                     self.r.conflicts.append(f"code {ours['path']!r} is {path!r} in {self.inc.source}; kept {ours['path']!r}")
-                self._code_fields(ours, c)
+                self._code_fields(ours, c, rows)
                 continue
             cid = c["id"] if _HEX32.match(c["id"] or "") and c["id"] not in rows else new_id()
             position = c.get("position")
@@ -194,14 +213,19 @@ class _Plan:
                    "keywords": json.dumps(c.get("keywords") or [], ensure_ascii=False),
                    "color": color, "shortcut": None, "position": position,
                    "created_at": c.get("created_at") or now()}
-            if c.get("shortcut") and not any(r.get("shortcut") == c["shortcut"] for r in rows.values()):
-                row["shortcut"] = c["shortcut"]
+            key = _key(c.get("shortcut"))
+            holder = self._key_holder(key, rows)
+            if key and holder is None:
+                row["shortcut"] = key
+            elif key:
+                self.r.notes.append(f"code {path!r} has favourite key {key} in {self.inc.source}, which is "
+                                    f"{holder!r}'s here; added without one")
             self.new_codes.append(row)
             rows[cid], by_path[path] = row, cid
             self.code_map[c["id"]] = cid
             self.r.count("added", "codes")
 
-    def _code_fields(self, ours: dict, theirs: dict) -> None:
+    def _code_fields(self, ours: dict, theirs: dict, rows: dict[str, dict]) -> None:
         fill, differ = {}, []
         for k in CODE_FIELDS:
             mine = ours.get(k)
@@ -217,11 +241,34 @@ class _Plan:
                 fill[k] = other
             elif other and mine and other != mine and k != "color":
                 differ.append(k)
+        key = self._shortcut(ours, _key(theirs.get("shortcut")), rows)
+        if key:
+            fill["shortcut"] = key
         if fill:
             self.code_updates.append((ours["id"], fill))
         if differ:
             self.r.conflicts.append(f"code {ours['path']!r} has a different {', '.join(differ)} in "
                                     f"{self.inc.source}; kept ours")
+
+    @staticmethod
+    def _key_holder(key: int | None, rows: dict[str, dict]) -> str | None:
+        return next((r["path"] for r in rows.values() if key and r.get("shortcut") == key), None)
+
+    def _shortcut(self, ours: dict, key: int | None, rows: dict[str, dict]) -> int | None:
+        """Their favourite key, if it can fill ours: never replaces ours, never taken from another code."""
+        if not key or ours.get("shortcut") == key:
+            return None
+        if ours.get("shortcut"):
+            self.r.conflicts.append(f"code {ours['path']!r} has favourite key {key} in {self.inc.source} and "
+                                    f"{ours['shortcut']} here; kept {ours['shortcut']}")
+            return None
+        holder = self._key_holder(key, rows)
+        if holder is not None:
+            self.r.conflicts.append(f"code {ours['path']!r} has favourite key {key} in {self.inc.source}, which is "
+                                    f"{holder!r}'s here; kept {ours['path']!r} without one")
+            return None
+        ours["shortcut"] = key          # so no later code in this merge is given the same key
+        return key
 
     # documents ---------------------------------------------------------------------------------
     def _documents(self) -> None:
@@ -412,7 +459,7 @@ class _Plan:
         for code_id, values in self.code_updates:
             ch.update("codes", code_id, values)
         for d, did, position in self.new_docs:
-            _insert_document(ch, d.parsed, did, position)
+            _insert_document(ch, d.parsed, did, position, stamp(d.created_at))
         ch.insert_many("document_attributes", self.new_attrs)
         ch.insert_many("codings", self.new_codings)
         ch.insert_many("memos", self.new_memos)
@@ -480,7 +527,7 @@ def read_project(path: Path) -> Incoming:
                                             for p in u.get("paragraphs", [])],
                                 sentences=[(s["start"], s["end"], turn_index.get(s["turn_id"], 0))
                                            for s in u.get("sentences", [])])
-            inc.documents.append(IncomingDocument(d["id"], pd))
+            inc.documents.append(IncomingDocument(d["id"], pd, created_at=d["imported_at"]))
         inc.codings = q("SELECT id, document_id, code_id, coder_id, start, \"end\", memo, origin, created_at, "
                         "updated_at FROM codings")
         inc.memos = q("SELECT * FROM memos")

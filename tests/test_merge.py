@@ -133,3 +133,117 @@ def test_coders_command(pair):
     qc("--project", alice, "merge", bob)
     rows = json.loads(qc("--project", alice, "coders", "--json").out)
     assert {r["name"]: r["codings"] for r in rows if r["codings"]} == {"alice": 1, "bob": 1, "lead": 1}
+
+
+# --- creation times and favourite keys --------------------------------------------------------
+
+WHEN = "2021-03-04T05:06:07.890+00:00"
+
+
+def imported_at(db: Path) -> dict[str, str]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT name, imported_at FROM documents").fetchall())
+    finally:
+        conn.close()
+
+
+def bob_adds_a_document(bob: Path, tmp_path: Path) -> None:
+    """EI02 exists only in bob's copy, imported (as far as anyone can tell) at WHEN."""
+    from qualcode.store.project import Project
+    src = tmp_path / "EI02.txt"
+    src.write_text("Interviewer: How do you send money?\nRespondent: Through a friend who travels.\n", encoding="utf-8")
+    assert qc("--project", bob, "import", src).code == 0
+    with Project(bob) as p:
+        with p.change("edit", "an old import") as ch:
+            for d in p.query("SELECT id FROM documents"):
+                ch.update("documents", d["id"], {"imported_at": WHEN})
+
+
+@pytest.mark.parametrize("via", ["db", "qdpx"])
+def test_merge_keeps_creation_times(pair, tmp_path, via):
+    alice, bob = pair
+    bob_adds_a_document(bob, tmp_path)
+    source = bob
+    if via == "qdpx":
+        source = tmp_path / "bob.qdpx"
+        assert qc("--project", bob, "export", "qdpx", source).code == 0
+    ours = imported_at(alice)["EI01"]
+    r = qc("--project", alice, "merge", source, "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["documents"] == ["EI02"]
+    assert imported_at(alice) == {"EI01": ours, "EI02": WHEN}     # the matched one keeps ours
+    assert qc("--project", alice, "undo").code == 0
+    assert imported_at(alice) == {"EI01": ours}
+
+
+def test_creation_times_from_other_tools(project):
+    """Taguette's zone-less times are UTC; an unreadable or missing time becomes the time of the merge."""
+    from qualcode.ingest.importer import ParsedDocument
+    from qualcode.merge import Incoming, IncomingDocument, apply_incoming, stamp
+    from qualcode.store.project import Project
+
+    assert stamp("2024-05-01T12:00:00+02:00") == "2024-05-01T10:00:00.000+00:00"
+    assert stamp("2024-05-01T10:00:00Z") == "2024-05-01T10:00:00.000+00:00"
+    assert stamp(WHEN) == WHEN
+    assert stamp("yesterday") is None and stamp(None) is None and stamp(20240501) is None
+
+    def doc(name: str, when) -> IncomingDocument:
+        pd = ParsedDocument(name=name, text=f"{name} says hello.", source_name=name, source_format="txt", type=None,
+                            language="en", attributes={}, speakers={}, turns=[])
+        return IncomingDocument(name, pd, created_at=when)
+
+    inc = Incoming("other", documents=[doc("T1", "2022-01-01 09:30:00.250000"), doc("T2", None), doc("T3", "soon")])
+    with Project(project) as p:
+        apply_incoming(p, inc)
+    times = imported_at(project)
+    assert times["T1"] == "2022-01-01T09:30:00.250+00:00"
+    for name in ("T2", "T3"):
+        assert stamp(times[name]) == times[name] > WHEN      # a real time of ours, not the file's text
+
+
+def set_keys(db: Path, keys: dict[str, int | None]) -> None:
+    from qualcode.store.project import Project
+    with Project(db) as p:
+        with p.change("edit", "favourite keys") as ch:
+            for path, key in keys.items():
+                ch.update("codes", p.one("SELECT id FROM codes WHERE path = ?", (path,))["id"], {"shortcut": key})
+
+
+def keys(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT path, shortcut FROM codes WHERE shortcut IS NOT NULL").fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("via", ["db", "qdpx"])
+def test_favourite_key_filled_when_free(pair, tmp_path, via):
+    alice, bob = pair
+    set_keys(bob, {"Channels": 4, "Channels/Informal": 5})
+    source = bob
+    if via == "qdpx":
+        source = tmp_path / "bob.qdpx"
+        assert qc("--project", bob, "export", "qdpx", source).code == 0
+    r = qc("--project", alice, "merge", source, "--json")
+    assert r.code == 0, r.err
+    assert not any("favourite key" in c for c in json.loads(r.out)["conflicts"])
+    assert keys(alice) == {"Channels": 4, "Channels/Informal": 5}
+    assert qc("--project", alice, "undo").code == 0          # keys and codings go back in one step
+    assert keys(alice) == {}
+
+
+def test_favourite_key_kept_and_never_duplicated(pair):
+    alice, bob = pair
+    set_keys(alice, {"Channels": 2, "Regulation": 4, "Barriers": 5})
+    set_keys(bob, {"Channels": 3, "Regulation/ID and KYC rules": 4, "Channels/Informal": 5, "Barriers": 6})
+    r = qc("--project", alice, "merge", bob, "--json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    conflicts = " | ".join(report["conflicts"])
+    assert "code 'Channels' has favourite key 3 in bob.db and 2 here; kept 2" in conflicts
+    assert "code 'Barriers' has favourite key 6 in bob.db and 5 here; kept 5" in conflicts
+    assert "'Regulation/ID and KYC rules' has favourite key 4 in bob.db, which is 'Regulation''s here" in conflicts
+    assert any("'Channels/Informal' has favourite key 5" in n for n in report["notes"])   # new code, key taken
+    assert keys(alice) == {"Channels": 2, "Regulation": 4, "Barriers": 5}

@@ -132,7 +132,7 @@ class SourceReading:
                             source_name=kept.get("source_name") or PurePosixPath(path_ref.split("://")[-1]).name or name,
                             source_format=kept.get("source_format") or "txt", type=None, language="en",
                             attributes=attrs, speakers={}, turns=[])
-        doc = IncomingDocument(doc_id, pd)
+        doc = IncomingDocument(doc_id, pd, created_at=el.get("creationDateTime"))
         self.inc.documents.append(doc)
         for key in (h, hex_id(alias)):
             if key:
