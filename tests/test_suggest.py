@@ -293,3 +293,22 @@ def test_cache_files_others_could_change_are_not_loaded(coded):
     assert cache.load(cached, key, modelmod.MODEL_FORMAT) is None
     assert modelmod.ensure_model(p, "sentence").code_ids          # retrained instead
     p.close()
+
+
+def test_a_cache_write_cut_short_leaves_no_lasting_temporary_file(tmp_path):
+    import os
+    import time
+
+    from qualcode.nlp import cache
+
+    path = tmp_path / "p.db.models" / "suggest-sentence.pickle"
+    path.parent.mkdir()
+    stale = path.parent / "suggest-sentence.tmp999-1"       # a process killed while writing
+    fresh = path.parent / "suggest-sentence.tmp998-1"       # another process writing right now
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    old = time.time() - cache.STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    cache.save(path, "k", 1, {"a": 1})
+    assert cache.load(path, "k", 1) == {"a": 1}
+    assert not stale.exists() and fresh.exists()

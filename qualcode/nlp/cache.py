@@ -49,12 +49,22 @@ def load(path: Path, key: str, fmt: int):
     return stored.get("value")
 
 
+STALE_SECONDS = 600     # a temporary file this old was left by a process that was killed mid-write
+
+
 def save(path: Path, key: str, fmt: int, value) -> None:
     import os
+    import time
 
     try:
         private_dir(path.parent)
-        tmp = path.with_suffix(f".tmp{threading.get_ident()}")
+        for old in path.parent.glob(f"{path.stem}.tmp*"):
+            try:
+                if time.time() - old.stat().st_mtime > STALE_SECONDS:
+                    old.unlink()
+            except OSError:
+                pass
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             pickle.dump({"key": key, "format": fmt, "value": value}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)

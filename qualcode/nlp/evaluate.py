@@ -93,7 +93,8 @@ def measure(S, Y, paths: list[str], threshold: float) -> dict:
         n = int(gold[:, c].sum())
         if n == 0 and not pred[:, c].any():
             continue
-        codes.append({"code": path, "n": n, **_prf(int(tp[c]), int(fp[c]), int(fn[c]))})
+        codes.append({"code": path, "n": n, **_prf(int(tp[c]), int(fp[c]), int(fn[c])),
+                      "right": int(tp[c]), "suggested": int(tp[c] + fp[c])})
     overall = _prf(int(tp.sum()), int(fp.sum()), int(fn.sum()))
     with_gold = [c for c in codes if c["n"] > 0]
     overall["macro_f1"] = round(float(np.mean([c["f1"] for c in with_gold])), 3) if with_gold else 0.0
@@ -145,9 +146,11 @@ def calibration(S, Y, bins: int = 5) -> list[dict]:
 
 
 def evaluate(project: Project, unit: str = "sentence", folds: int = 5, curve: bool = True, progress=None,
-             store: bool = True) -> dict:
-    """Cross-validated quality of the suggestions on this project's codings; caches per-code reliability."""
+             store: bool = True, extra_settings: dict | None = None) -> dict:
+    """Cross-validated quality of the suggestions on this project's codings; caches per-code reliability
+    (with `extra_settings` in the same change)."""
     unit = check_unit(unit)
+    key = modelmod.training_key(project, unit)     # what the figures describe, taken before measuring
     units, S, Y, paths, used = cross_validated_scores(project, unit, folds, progress=progress)
     threshold = best_threshold(S, Y)
     result = {"unit": unit, "folds": len(used), "documents": len({u.doc_id for u in units}),
@@ -164,12 +167,15 @@ def evaluate(project: Project, unit: str = "sentence", folds: int = 5, curve: bo
                            "precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "top3": m["top3"]})
         result["learning_curve"] = points
     if store:
-        reliability = {c["code"]: {k: c[k] for k in ("precision", "recall", "f1", "n")} for c in result["codes"]}
+        reliability = {c["code"]: {k: c[k] for k in ("precision", "recall", "f1", "n", "right", "suggested")}
+                       for c in result["codes"]}
         with project.change("evaluate", f"Measured suggestion quality ({unit}s, {result['folds']} folds)") as ch:
             ch.set_setting(THRESHOLD_SETTING, threshold)
             ch.set_setting(RELIABILITY_SETTING, reliability)
-            ch.set_setting(SUMMARY_SETTING, {"unit": unit, "key": modelmod.training_key(project, unit),
-                                             "overall": result["overall"], "threshold": threshold})
+            ch.set_setting(SUMMARY_SETTING, {"unit": unit, "key": key, "overall": result["overall"],
+                                             "threshold": threshold})
+            for name, value in (extra_settings or {}).items():
+                ch.set_setting(name, value)
     return result
 
 

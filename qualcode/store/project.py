@@ -23,6 +23,11 @@ from qualcode.store import schema
 BUSY_TIMEOUT_MS = 5000
 
 
+# changes qualcode makes on its own (measuring suggestion quality): undo and redo step over them
+BOOKKEEPING_KINDS = ("evaluate",)
+_BOOKKEEPING_SQL = "(" + ", ".join(f"'{k}'" for k in BOOKKEEPING_KINDS) + ")"
+
+
 def busy_timeout_ms() -> int:
     """How long a write waits for another window or command to finish ($QUALCODE_BUSY_TIMEOUT_MS)."""
     try:
@@ -154,8 +159,9 @@ class Project:
         try:
             yield ch
             if ch.ops:
-                # a new change ends the redo history
-                self.conn.execute("UPDATE events SET state = 'dropped' WHERE state = 'undone'")
+                # a new change ends the redo history (bookkeeping the researcher did not do leaves it)
+                if kind not in BOOKKEEPING_KINDS:
+                    self.conn.execute("UPDATE events SET state = 'dropped' WHERE state = 'undone'")
                 self.conn.execute(
                     "INSERT INTO events (id, ts, coder, kind, summary, ops) VALUES (?, ?, ?, ?, ?, ?)",
                     (ch.event_id, now(), ch.coder, kind, ch.summary, json.dumps(ch.ops, ensure_ascii=False)))
@@ -175,12 +181,12 @@ class Project:
 
     def undo(self) -> sqlite3.Row | None:
         """Reverse the latest change still in effect; returns its event, or None."""
-        return self._replay(
-            "SELECT * FROM events WHERE state = 'done' ORDER BY seq DESC LIMIT 1", backwards=True)
+        return self._replay(f"SELECT * FROM events WHERE state = 'done' AND kind NOT IN {_BOOKKEEPING_SQL} "
+                            "ORDER BY seq DESC LIMIT 1", backwards=True)
 
     def redo(self) -> sqlite3.Row | None:
-        return self._replay(
-            "SELECT * FROM events WHERE state = 'undone' ORDER BY seq ASC LIMIT 1", backwards=False)
+        return self._replay(f"SELECT * FROM events WHERE state = 'undone' AND kind NOT IN {_BOOKKEEPING_SQL} "
+                            "ORDER BY seq ASC LIMIT 1", backwards=False)
 
     def _replay(self, select: str, backwards: bool) -> sqlite3.Row | None:
         try:

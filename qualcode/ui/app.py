@@ -2,7 +2,8 @@
 
 Sections (function keys): documents, transcript, quotes, reports, review. Every action is
 written through the store's write path at once; a timer notices changes other programs
-(the CLI, a second window) commit, and the visible section re-reads the project.
+(the CLI, a second window) commit, and the visible section re-reads the project. After changes
+the suggester learns in the background (`qualcode.ui.learning`); the top line says how far it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 
 from qualcode.errors import QualcodeError
 from qualcode.store.project import Project, current_coder
+from qualcode.ui.learning import LEARN_SECONDS, SHORT, Learner
 
 POLL_SECONDS = 1.0
 
@@ -58,7 +60,8 @@ class QualcodeApp(App):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, path: Path, coder: str | None = None, poll: float = POLL_SECONDS) -> None:
+    def __init__(self, path: Path, coder: str | None = None, poll: float = POLL_SECONDS,
+                 learn_delay: float | None = LEARN_SECONDS, learn_at_start: bool = False) -> None:
         super().__init__()
         self.project = Project(Path(path))
         self.coder = current_coder(self.project, coder)
@@ -67,6 +70,9 @@ class QualcodeApp(App):
         self._data_version = self.project.data_version()
         self._poll = poll
         self._sections: dict[str, Screen] = {}
+        # the suggester retrains this many quiet seconds after a change (None: only when asked)
+        self.learning = Learner(self, learn_delay)
+        self._learn_at_start = learn_at_start     # bring a stale model up to date once the app is open
 
     # Sections are installed screens swapped with switch_screen, not Textual "modes": a mode's
     # first showing re-parses every stylesheet (a few hundred ms), a screen switch does not.
@@ -91,6 +97,8 @@ class QualcodeApp(App):
         if self._poll:
             self.set_interval(self._poll, self.check_for_outside_changes)
         self.set_timer(0.3, self._warm_up)
+        if self._learn_at_start:
+            self.set_timer(1.0, self.learning.changed)
 
     async def _warm_up(self) -> None:
         """Once the list is on screen, mount (hidden) the widgets the transcript is made of: the
@@ -110,6 +118,7 @@ class QualcodeApp(App):
             pass
 
     def on_unmount(self) -> None:
+        self.learning.stop()
         self.project.close()
 
     # --- the project changed ---------------------------------------------------------------
@@ -118,6 +127,7 @@ class QualcodeApp(App):
         """Our own write: other sections re-read when next shown."""
         self.generation += 1
         self._data_version = self.project.data_version()
+        self.learning.changed()
 
     def check_for_outside_changes(self) -> None:
         """Another connection committed (the CLI, a worker, a second window): refresh what is shown."""
@@ -126,6 +136,7 @@ class QualcodeApp(App):
             return
         self._data_version = version
         self.generation += 1
+        self.learning.changed()
         screen = self.screen
         if hasattr(screen, "store_changed"):
             screen.store_changed()
@@ -137,7 +148,26 @@ class QualcodeApp(App):
 
     def status_line(self) -> str:
         others = "" if self.show_others else " (others hidden)"
-        return f"coder {self.coder}{others} · {self.project.path.name} "
+        line = f"coder {self.coder}{others} · {self.project.path.name} "
+        state = self.learning.state
+        if not state:
+            return line
+        # background learning first, in short words when the full ones would be cut off
+        from qualcode.ui.widgets.nav_bar import SECTIONS
+        room = self.size.width - (sum(len(key) + len(title) + 2 for key, _, title in SECTIONS) + 1)
+        if len(state) + 3 + len(line) > room:
+            state = SHORT.get(state, state)
+        return f"{state} · {line}"
+
+    def on_resize(self) -> None:
+        if self.learning.state:       # the short or the long words may fit now
+            self.learning_state_changed()
+
+    def learning_state_changed(self) -> None:
+        """Background learning moved on: the status line of the sections on screen says so."""
+        for screen in self.screen_stack:
+            if hasattr(screen, "update_status") and screen.is_mounted:
+                screen.update_status()
 
     # --- navigation ------------------------------------------------------------------------
 
@@ -256,7 +286,7 @@ class QualcodeApp(App):
 
 def run(path: Path, coder: str | None = None) -> None:
     """Open the app on a project file (called by `qualcode tui` and `qualcode demo`)."""
-    app = QualcodeApp(Path(path), coder)
+    app = QualcodeApp(Path(path), coder, learn_at_start=True)
     app.run()
     _backup_on_exit(Path(path))
     if threading.active_count() > 1:

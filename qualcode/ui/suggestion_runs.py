@@ -2,11 +2,13 @@
 
 `qualcode.nlp.suggest.generate_suggestions` may or may not store what it proposes; when it
 only returns them, they are stored here through the write path so they can be reviewed.
+`run_learning` brings the model (and the per-code reliability) up to date in the background.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -77,3 +79,39 @@ def _store_missing(project: Project, results: list[dict], coder: str) -> None:
     if rows:
         with project.change("suggestion", f"Stored {len(rows)} suggestions", coder) as ch:
             ch.insert_many("suggestions", rows)
+
+
+class Stopped(Exception):
+    """The app is closing: background learning gives up at its next step."""
+
+
+def run_learning(path: Path, unit: str, phase: Callable[[str], None], stop: threading.Event) -> dict:
+    """Retrain the cached model, then re-measure reliability if it is missing or out of date.
+
+    Returns {"trained": bool, "key": training key learned, "measured": bool}. `phase` is told
+    "learning" and "measuring"; once `stop` is set the next progress step raises Stopped (the
+    model cache is replaced atomically and the measurement is one transaction: nothing half-done
+    is left behind)."""
+    from qualcode.nlp import model as modelmod
+    from qualcode.nlp import reliability
+
+    def check(*_):
+        if stop.is_set():
+            raise Stopped()
+
+    project = Project(path)    # this thread's own connection
+    try:
+        if project.one("SELECT 1 FROM codings LIMIT 1") is None:
+            return {"trained": False, "key": None, "measured": False}
+        key = modelmod.training_key(project, unit)
+        phase("learning")
+        modelmod.ensure_model(project, unit, progress=check)
+        check()
+        measured = False
+        # a measurement is bookkeeping: undo and redo step over it, the redo history stays
+        if reliability.needs_measuring(project, unit):
+            phase("measuring")
+            measured = reliability.measure(project, unit, progress=check) is not None
+        return {"trained": True, "key": key, "measured": measured}
+    finally:
+        project.close()

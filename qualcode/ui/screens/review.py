@@ -13,7 +13,7 @@ from qualcode.errors import QualcodeError
 from qualcode.suggestions import accept_suggestion, open_suggestions, reject_suggestion
 from qualcode.ui.screens.base import SectionScreen
 from qualcode.ui.suggestion_runs import run_suggestions
-from qualcode.ui.widgets.sidebar import evidence_text
+from qualcode.ui.widgets.sidebar import evidence_text, reliability_text
 from qualcode.ui.widgets.work_progress import WorkProgress
 
 QUEUE_LIMIT = 2000
@@ -98,6 +98,8 @@ class ReviewScreen(SectionScreen):
             out.append(s["code"], style="bold")
             out.append(f" · score {s['score']:.2f}\n", style="dim")
             out.append(" ".join(text[s["start"]:s["end"]].split()))
+            out.append("\n")
+            out.append(reliability_text(self.app.project, s["code"], s["evidence"]))
             out.append("\n")
             out.append(evidence_text(s["evidence"]))
         self.query_one("#review-detail", Static).update(out)

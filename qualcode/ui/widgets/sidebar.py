@@ -42,6 +42,8 @@ class SuggestionCard(Static):
         out.append("● ", style=suggestion.color or "grey50")
         out.append(suggestion.path)
         out.append(f"  score {suggestion.score:.2f}\n", style="dim")
+        out.append(reliability_text(self.app.project, suggestion.path, suggestion.evidence, short=True))
+        out.append("\n")
         out.append(evidence_text(suggestion.evidence))
         out.append("\na", style="bold")
         out.append(" accept  ")
@@ -52,8 +54,27 @@ class SuggestionCard(Static):
         self.update(out)
 
 
+def reliability_text(project, code: str, evidence=None, short: bool = False) -> Text:
+    """How often this code's suggestions were right, looked up now (a measurement made after the
+    suggestion counts), else as copied into the evidence, else why it is not measured yet."""
+    from qualcode.nlp import reliability
+
+    out = Text(overflow="fold")
+    out.append("reliability: ", style="dim")
+    try:
+        entry = reliability.for_code(project, code, evidence)
+        if entry is None:
+            out.append(reliability.not_measured(project), style="dim italic")
+        else:
+            out.append(reliability.describe(entry, reliability.measured_unit(project), short=short))
+    except Exception:     # a locked file must not take the card with it
+        out.append("not available right now", style="dim italic")
+    return out
+
+
 def evidence_text(evidence) -> Text:
-    """Evidence as the suggester wrote it (terms, similar quotes), whatever its exact shape."""
+    """Evidence as the suggester wrote it (terms, similar quotes), whatever its exact shape.
+    The code's reliability is left out: `reliability_text` tells it, up to date."""
     out = Text(overflow="fold")
     if not evidence:
         out.append("no evidence recorded", style="dim italic")
@@ -63,7 +84,7 @@ def evidence_text(evidence) -> Text:
         return out
     first = True
     for key, value in evidence.items():
-        if value in (None, "", [], {}):
+        if key == "reliability" or value in (None, "", [], {}):
             continue        # an empty list of matched terms says nothing
         if not first:
             out.append("\n")

@@ -1,0 +1,118 @@
+"""How reliable each code's suggestions are: measured when it is worth it, told in words.
+
+`evaluate` measures precision, recall and F1 per code by cross-validation on the project's own
+codings. This module decides when a measurement is missing or out of date (the number of codings
+it was made on is kept beside it), measures and stores it in one "evaluate" change (which leaves
+the model's training key alone), and looks a code's figures up at display time.
+"""
+
+from __future__ import annotations
+
+from qualcode.store.project import Project
+
+MEASURED_SETTING = "suggest.reliability_measured"   # {"codings", "documents", "key", "unit"} at measuring time
+MIN_DOCUMENTS = 2          # cross-validation tests on documents the model has not seen
+MIN_NEW = 5                # re-measure after this many codings more (or fewer) …
+SHARE = 0.1                # … or this share of those measured on, whichever is larger
+
+
+def coded(project: Project) -> tuple[int, int]:
+    """(codings, documents with codings) now."""
+    r = project.one("SELECT COUNT(*) AS n, COUNT(DISTINCT document_id) AS d FROM codings")
+    return int(r["n"]), int(r["d"])
+
+
+def needs_measuring(project: Project, unit: str = "sentence") -> bool:
+    """True when there is enough coding to measure and the stored figures are missing or were
+    measured on noticeably fewer (or more) codings than there are now."""
+    from qualcode.nlp.suggest import RELIABILITY_SETTING
+
+    codings, documents = coded(project)
+    if documents < MIN_DOCUMENTS:
+        return False
+    if not project.setting(RELIABILITY_SETTING):
+        return True
+    measured = project.setting(MEASURED_SETTING)
+    if not isinstance(measured, dict) or measured.get("unit", unit) != unit:
+        # measured by `qualcode evaluate` (which does not count codings): current if nothing changed since
+        from qualcode.nlp import model as modelmod
+        from qualcode.nlp.evaluate import SUMMARY_SETTING
+        summary = project.setting(SUMMARY_SETTING) or {}
+        return summary.get("key") != modelmod.training_key(project, unit)
+    then = int(measured.get("codings") or 0)
+    return abs(codings - then) >= max(MIN_NEW, SHARE * then)
+
+
+def measure(project: Project, unit: str = "sentence", progress=None) -> dict | None:
+    """Cross-validate (no learning curve) and store per-code reliability, the threshold, the summary
+    and what it was measured on, in one "evaluate" change. None when fewer than two documents are
+    coded. `progress(done, total)` is called after each fold; it may raise to stop."""
+    from qualcode.nlp import model as modelmod
+    from qualcode.nlp.evaluate import evaluate
+
+    codings, documents = coded(project)
+    if documents < MIN_DOCUMENTS:
+        return None
+    key = modelmod.training_key(project, unit)
+    measured = {"codings": codings, "documents": documents, "key": key, "unit": unit}
+    return evaluate(project, unit, curve=False, progress=progress, extra_settings={MEASURED_SETTING: measured})
+
+
+# --- at display time ---------------------------------------------------------------------------
+
+def for_code(project: Project, code: str, evidence=None) -> dict | None:
+    """A code's figures (precision, recall, f1, n): the stored measurement, else the copy the
+    suggestion was made with, else None."""
+    from qualcode.nlp.suggest import RELIABILITY_SETTING
+
+    stored = project.setting(RELIABILITY_SETTING) or {}
+    entry = stored.get(code) if isinstance(stored, dict) else None
+    if not _usable(entry) and isinstance(evidence, dict):
+        entry = evidence.get("reliability")
+    return entry if _usable(entry) else None
+
+
+def measured_unit(project: Project) -> str:
+    from qualcode.nlp.evaluate import SUMMARY_SETTING
+
+    summary = project.setting(SUMMARY_SETTING)
+    return (summary.get("unit") if isinstance(summary, dict) else None) or "sentence"
+
+
+def describe(entry: dict, unit: str = "sentence", short: bool = False) -> str:
+    """The figures in words a researcher reads: right of suggested, found of coded, F1.
+    `short`: counts only, for a narrow column."""
+    n = int(entry.get("n") or 0)
+    p, r, f1 = (float(entry.get(k) or 0.0) for k in ("precision", "recall", "f1"))
+    # counts are stored since they were measured; older figures only have rates to work them out from
+    right = int(entry["right"]) if "right" in entry else round(r * n)
+    suggested = int(entry["suggested"]) if "suggested" in entry else (round(right / p) if p else 0)
+    units = f"{unit}{'s' * (n != 1)}"
+    if short:
+        said = f"{right} of {suggested} right" if right and suggested else "none right"
+        return f"{said}, found {right} of {n} coded"
+    if right and suggested:
+        said = f"{right} of {suggested} past suggestions right (precision {p:.2f})"
+    else:
+        said = f"no past suggestion right (precision {p:.2f})"
+    if n:
+        found = f"found {right} of {n} coded {units} (recall {r:.2f})"
+    else:
+        found = f"no coded {unit}s to find yet"
+    return f"{said}, {found}, F1 {f1:.2f}"
+
+
+def not_measured(project: Project) -> str:
+    """Why a code has no figures yet, in words."""
+    from qualcode.nlp.suggest import RELIABILITY_SETTING
+
+    _, documents = coded(project)
+    if documents < MIN_DOCUMENTS:
+        return f"not measured yet — needs codings in {MIN_DOCUMENTS} documents"
+    if project.setting(RELIABILITY_SETTING):
+        return "not measured yet — this code had no codings when suggestions were last tested"
+    return "not measured yet — it is measured in the background as you code"
+
+
+def _usable(entry) -> bool:
+    return isinstance(entry, dict) and all(k in entry for k in ("precision", "recall", "n"))
