@@ -130,11 +130,29 @@ def _normalise_rows(m):
     return normalize(m)
 
 
+def _parts(blocks: dict, extra=None):
+    """(matrix, weight) in design-matrix column order: the weighted blocks, then extra columns."""
+    parts = [(blocks[name], weight) for name, weight in WEIGHTS.items() if name in blocks]
+    if extra is not None:
+        parts.append((extra, 1.0))
+    return parts
+
+
 def stack(blocks: dict, extra=None):
     """One sparse design matrix from the weighted blocks (plus extra columns)."""
     from scipy import sparse
 
-    parts = [blocks[name] * weight for name, weight in WEIGHTS.items() if name in blocks]
-    if extra is not None:
-        parts.append(sparse.csr_matrix(extra))
-    return sparse.hstack(parts, format="csr")
+    return sparse.hstack([sparse.csr_matrix(m) * w for m, w in _parts(blocks, extra)], format="csr")
+
+
+def product(blocks: dict, extra, W):
+    """stack(blocks, extra) @ W without building the stacked matrix: at scoring time, on every
+    sentence of a large corpus, the copy costs more than the products."""
+    import numpy as np
+
+    out = np.zeros((extra.shape[0], W.shape[1]), dtype=np.float32)
+    col = 0
+    for m, w in _parts(blocks, extra):
+        out += w * np.asarray(m @ W[col:col + m.shape[1]])
+        col += m.shape[1]
+    return out

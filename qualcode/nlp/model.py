@@ -443,7 +443,7 @@ def score(project: Project, model: SuggestionModel, units: list[Unit]):
     prompts = np.array([model.prompt_index.get(u.prompt_key, -1) if u.prompt_key else -1 for u in units],
                        dtype=np.int64)
     votes, nearest = neighbour_votes(model.bank, blocks, docs, prompts)
-    X = features.stack(blocks, np.hstack([votes, adjacent_votes(units, votes, len(model.code_ids)), kw]))
+    extra = np.hstack([votes, adjacent_votes(units, votes, len(model.code_ids)), kw])
     S = np.zeros((len(units), len(model.code_ids)), dtype=np.float64)
     cold = coldstart.scores(model.rep, profiles, blocks, kw)
     trained = [c for c, clf in enumerate(model.classifiers) if clf is not None]
@@ -459,7 +459,7 @@ def score(project: Project, model: SuggestionModel, units: list[Unit]):
         # every code's decision function in one pass over the rows
         W = np.vstack([model.classifiers[c].coef_.ravel() for c in trained]).T.astype(np.float32)
         b = np.array([model.classifiers[c].intercept_[0] + model.shifts[c] for c in trained], dtype=np.float32)
-        S[:, trained] = 1.0 / (1.0 + np.exp(-(np.asarray(X @ W) + b)))
+        S[:, trained] = 1.0 / (1.0 + np.exp(-(features.product(blocks, extra, W) + b)))
     return S, nearest, terms, blocks
 
 
