@@ -115,3 +115,36 @@ def run_learning(path: Path, unit: str, phase: Callable[[str], None], stop: thre
         return {"trained": True, "key": key, "measured": measured}
     finally:
         project.close()
+
+
+def suggest_in_background(screen, documents: list[str] | None, progress: Callable, done: Callable) -> bool:
+    """Suggest for some documents (None = all) from a screen: a daemon thread on its own connection,
+    awaited by an async worker, so quitting never waits for it (what it stores is one transaction).
+    `progress(fraction, note)` and `done(open_count | None, error)` run on the event loop. Returns
+    False, doing nothing, while an earlier run is still going."""
+    from qualcode.ui.learning import in_daemon_thread
+
+    app = screen.app
+    if getattr(app, "suggesting", False):
+        return False
+    app.suggesting = True
+    path, coder = app.project.path, app.coder
+
+    def report(fraction, note) -> None:
+        try:
+            app.call_from_thread(progress, fraction, note)
+        except RuntimeError:      # the app has closed
+            pass
+
+    async def work() -> None:
+        try:
+            n = await in_daemon_thread(lambda: run_suggestions(path, documents, coder, report), "qualcode-suggest")
+        except Exception as exc:  # a failing suggester ends as a message, not a crash
+            done(None, str(exc) or type(exc).__name__)
+            return
+        finally:
+            app.suggesting = False
+        done(n, "")
+
+    screen.run_worker(work(), group="suggest", exit_on_error=False)
+    return True

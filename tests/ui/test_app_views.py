@@ -115,12 +115,35 @@ async def test_suggest_runs_in_a_worker_and_the_screen_stays_responsive(project_
         before = screen.query_one(TranscriptView).cursor_offset
         await pilot.press("j")                            # keys still work meanwhile
         assert screen.query_one(TranscriptView).cursor_offset != before
+        await pilot.press("g")                            # a second run waits for the first
+        assert "Still suggesting" in screen._note.plain
         gate.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.query_one("#work").display is False
         assert [s.path for s in screen.data.suggestions] == ["Channels/Cash"]
         assert "Channels/Cash" in str(screen.query_one("#suggestion").render())
+
+
+async def test_quitting_while_suggesting_does_not_wait_for_the_suggester(project_path, monkeypatch):
+    gate = threading.Event()
+
+    def generate(project, documents=None, unit="sentence", top=3, progress=None):
+        gate.wait(30)
+        return []
+
+    monkeypatch.setattr("qualcode.ui.suggestion_runs.load_generator", lambda: generate)
+    app = QualcodeApp(project_path, "tester", poll=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+    # the app has closed while the suggester still runs: nothing waited for it
+    try:
+        assert any(t.name == "qualcode-suggest" and t.is_alive() for t in threading.enumerate())
+    finally:
+        gate.set()
 
 
 async def test_suggest_without_a_suggester_says_so(project_path, monkeypatch):

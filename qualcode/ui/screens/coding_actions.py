@@ -7,14 +7,12 @@ screen re-reads what it shows. Nothing is kept only in memory.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
-from textual.worker import get_current_worker
 
 from qualcode.coding import apply_code, remove_coding
 from qualcode.errors import QualcodeError
 from qualcode.suggestions import accept_suggestion, reject_suggestion
 from qualcode.ui.screens.dialogs import NEW, Choice, FavouriteScreen, PickerScreen, PromptScreen
-from qualcode.ui.suggestion_runs import run_suggestions
+from qualcode.ui.suggestion_runs import suggest_in_background
 
 
 class CodingActions:
@@ -289,23 +287,10 @@ class CodingActions:
     def action_suggest(self) -> None:
         if self.data is None:
             return
-        self.query_one("#work").start(f"Suggesting codes for {self.data.name}…")
-        self._suggest_worker(self.data.name)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="suggest")
-    def _suggest_worker(self, doc_name: str) -> None:
-        worker = get_current_worker()
-
-        def progress(fraction, note):
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._suggest_progress, fraction, note)
-
-        try:
-            n = run_suggestions(self.app.project.path, [doc_name], self.app.coder, progress)
-        except Exception as exc:   # any failure of the suggester ends as a message, not a crash
-            self.app.call_from_thread(self._suggest_done, None, str(exc) or type(exc).__name__)
-            return
-        self.app.call_from_thread(self._suggest_done, n, "")
+        if suggest_in_background(self, [self.data.name], self._suggest_progress, self._suggest_done):
+            self.query_one("#work").start(f"Suggesting codes for {self.data.name}…")
+        else:
+            self.say("Still suggesting — the results appear when it finishes.")
 
     def _suggest_progress(self, fraction, note: str) -> None:
         self.query_one("#work").step(fraction, note)

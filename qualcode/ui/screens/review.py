@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
 from qualcode.errors import QualcodeError
 from qualcode.suggestions import accept_suggestion, open_suggestions, reject_suggestion
 from qualcode.ui.screens.base import SectionScreen
-from qualcode.ui.suggestion_runs import run_suggestions
+from qualcode.ui.suggestion_runs import suggest_in_background
 from qualcode.ui.widgets.sidebar import evidence_text, reliability_text
 from qualcode.ui.widgets.work_progress import WorkProgress
 
@@ -128,23 +127,10 @@ class ReviewScreen(SectionScreen):
             table.move_cursor(row=((table.cursor_row or 0) + 1) % len(self.items))
 
     def action_suggest_all(self) -> None:
-        self.query_one(WorkProgress).start("Suggesting codes for every document…")
-        self._suggest()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="suggest")
-    def _suggest(self) -> None:
-        worker = get_current_worker()
-
-        def progress(fraction, note):
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._progress, fraction, note)
-
-        try:
-            n = run_suggestions(self.app.project.path, None, self.app.coder, progress)
-        except Exception as exc:   # a failing suggester ends as a message, not a crash
-            self.app.call_from_thread(self._done, None, str(exc) or type(exc).__name__)
-            return
-        self.app.call_from_thread(self._done, n, "")
+        if suggest_in_background(self, None, self._progress, self._done):
+            self.query_one(WorkProgress).start("Suggesting codes for every document…")
+        else:
+            self.notify("Still suggesting — the results appear here when it finishes.", timeout=3)
 
     def _progress(self, fraction, note: str) -> None:
         self.query_one(WorkProgress).step(fraction, note)
