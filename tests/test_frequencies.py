@@ -486,3 +486,127 @@ def test_chi_square_p_values_match_scipy_without_importing_it(df):
     for x in (0.01, 0.5, 1, df - 0.5, df, df + 3, 2 * df + 10, 150):
         assert chi2_sf(x, df) == pytest.approx(chi2.sf(x, df), rel=1e-9, abs=1e-300)
     assert chi2_sf(0, df) == 1.0
+
+
+# --- the array forms of the per-coding rules ----------------------------------------------------------
+
+def _awkward_copy(study: Path, tmp: Path) -> Path:
+    """The study with a turn nobody speaks, a document without sentences, an extra turn that
+    overlaps its neighbours (starting where another starts) and codings starting at turn starts."""
+    import shutil
+
+    from qualcode.coding import coding_row, ensure_coder
+    from qualcode.store.project import open_project
+
+    db = tmp / "awkward.db"
+    shutil.copy(study, db)
+    with open_project(db) as project:
+        docs = {r["name"]: r["id"] for r in project.query("SELECT id, name FROM documents")}
+        turns = project.query('SELECT id, document_id, start, "end" FROM turns WHERE document_id = ? ORDER BY start',
+                              (docs["FG02"],))
+        speaker = project.one("SELECT id FROM speakers WHERE document_id = ? AND role = 'participant'", (docs["FG02"],))
+        with project.change("edit", "awkward units", "test") as ch:
+            ch.update("turns", turns[3]["id"], {"speaker_id": None})
+            ch.delete_where("sentences", "document_id = ?", (docs["EI03"],))
+            ch.insert("turns", {"id": "extra-turn", "document_id": docs["FG02"], "idx": 99, "speaker_id": speaker["id"],
+                                "start": turns[5]["start"], "end": turns[8]["end"], "text_start": turns[5]["start"]})
+            doc = project.one("SELECT id, name, text FROM documents WHERE id = ?", (docs["FG02"],))
+            code = project.one("SELECT id FROM codes WHERE path LIKE 'Barriers/%' LIMIT 1")["id"]
+            coder = ensure_coder(ch, "rashad")
+            ch.insert_many("codings", [coding_row(doc, code, coder, turns[k]["start"], turns[k + 1]["start"] + 5, None,
+                                                  "test") for k in (4, 5, 6)])
+    return db
+
+
+def test_array_units_give_what_the_per_coding_rule_gives(study, tmp_path):
+    """Corpus.unit_pairs / coding_speaker_pairs (interval searches over whole arrays) against
+    units_of / coding_speakers, coding by coding, on an awkward copy of the study."""
+    from collections import Counter
+
+    from qualcode.analysis.units import Corpus
+    from qualcode.store.project import open_project
+
+    with open_project(_awkward_copy(study, tmp_path)) as project:
+        for kwargs in ({}, {"code": "Barriers"}, {"coder": "rashad"}):
+            corpus = Corpus(project, **kwargs)
+            arr = corpus.coding_arrays()
+            docs, codes, sps = corpus.doc_order, corpus.code_ids, corpus.speaker_ids
+            span = [(docs[d], codes[k], s, e) for d, k, s, e in zip(*(a.tolist() for a in
+                                                                      (arr.doc, arr.code, arr.start, arr.end)))]
+            assert Counter(span) == Counter((c.document_id, c.code_id, c.start, c.end) for c in corpus.codings)
+            ci, si = corpus.coding_speaker_pairs()
+            got = [set() for _ in span]
+            for i, s in zip(ci.tolist(), si.tolist()):
+                got[i].add(sps[s])
+            want = Counter(((c.document_id, c.code_id, c.start, c.end), frozenset(corpus.coding_speakers(c)))
+                           for c in corpus.codings)
+            assert Counter((span[i], frozenset(g)) for i, g in enumerate(got)) == want
+            for unit in ("segment", "sentence", "turn", "document", "speaker"):
+                ci, ui, us = corpus.unit_pairs(unit)
+                keys = {"segment": lambda i, u: span[u], "document": lambda i, u: docs[u],
+                        "speaker": lambda i, u: sps[u]}.get(unit, lambda i, u: corpus.unit_arrays(unit).ids[u])
+                got = Counter((span[i], keys(i, u), sps[s] if s >= 0 else None)
+                              for i, u, s in zip(ci.tolist(), ui.tolist(), us.tolist()))
+                want = Counter()
+                for c in corpus.codings:
+                    key = (c.document_id, c.code_id, c.start, c.end)
+                    for k, s in corpus.units_of(c, unit):
+                        want[(key, key if unit == "segment" else k, s)] += 1
+                assert got == want, unit
+
+
+def test_counts_match_the_recount_with_unspoken_turns_and_unsegmented_documents(study, tmp_path):
+    import shutil
+
+    from qualcode.analysis.frequencies import frequency_table
+    from qualcode.store.project import open_project
+
+    db = tmp_path / "plain.db"
+    shutil.copy(study, db)
+    with open_project(db) as project:
+        docs = {r["name"]: r["id"] for r in project.query("SELECT id, name FROM documents")}
+        turn = project.one("SELECT id FROM turns WHERE document_id = ? ORDER BY start LIMIT 1 OFFSET 2",
+                           (docs["FG01"],))
+        with project.change("edit", "unspoken turn, unsegmented document", "test") as ch:
+            ch.update("turns", turn["id"], {"speaker_id": None})
+            ch.delete_where("sentences", "document_id = ?", (docs["EI02"],))
+        for unit in UNITS:
+            for by in (None, "city", "gender"):
+                table = frequency_table(project, by=by, unit=unit)
+                expected, totals = recount(db, unit, by)
+                for row in table["rows"]:
+                    assert {c: n for c, n in row["counts"].items() if n} == expected.get(row["code"], {}), (unit, by)
+                    assert row["total"] == totals.get(row["code"], 0)
+
+
+def test_interval_helpers_match_brute_force():
+    """gram() across its blocks of units, and overlapping-span counts across blocks of labels."""
+    import numpy as np
+
+    from qualcode.analysis.intervals import gram, overlapping_span_pairs
+
+    rng = np.random.default_rng(3)
+    unit, label = rng.integers(0, 70_000, 90_000), rng.integers(0, 5, 90_000)
+    held = defaultdict(set)
+    for u, lab in zip(unit.tolist(), label.tolist()):
+        held[u].add(lab)
+    want = np.zeros((5, 5), dtype=int)
+    for labs in held.values():
+        for a in labs:
+            for b in labs:
+                want[a, b] += 1
+    assert (gram(unit, label, 5) == want).all()
+
+    n, labels = 600, 37
+    doc = rng.integers(0, 3, n)
+    start = rng.integers(0, 500, n)
+    end = start + rng.integers(1, 60, n)
+    lab = rng.integers(0, labels, n)
+    want = np.zeros((labels, labels), dtype=int)
+    for i in range(n):
+        want[lab[i], lab[i]] += 1
+        for j in range(i + 1, n):
+            if doc[i] == doc[j] and start[i] < end[j] and start[j] < end[i] and lab[i] != lab[j]:
+                want[lab[i], lab[j]] += 1
+                want[lab[j], lab[i]] += 1
+    assert (overlapping_span_pairs(doc, start, end, lab, labels, 3) == want).all()

@@ -35,17 +35,6 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
     docs_scope, sp_scope = _scope(corpus, speaker_filter)
     per_speaker = level == "speaker"
 
-    def relevant_speakers(c, unit_speaker):
-        """The speakers a counted unit is credited to (None: the unit is out of scope)."""
-        if not per_speaker and sp_scope is None:
-            return ()  # grouping by a document attribute: speakers do not matter
-        sps = (unit_speaker,) if unit in ("sentence", "turn", "speaker") else corpus.coding_speakers(c)
-        if sp_scope is not None:
-            sps = tuple(s for s in sps if s in sp_scope)
-            if not sps:
-                return None
-        return sps
-
     def columns_for(doc_id, sps) -> set[str]:
         if level is None:
             return {ALL}
@@ -54,67 +43,7 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
         return {corpus.speaker_value(s, by) for s in sps} or {NO_VALUE}
 
     lineage = {c["id"]: corpus.ancestors_and_self(c["id"]) for c in corpus.codes}
-    cell_n: dict[tuple[str, str], int] = defaultdict(int)
-    row_n: dict[str, int] = defaultdict(int)
-    seg_base: dict[str, int] = defaultdict(int)  # segment unit: codings per column
-    seg_exclusive = True
-    if unit in ("segment", "document") and not per_speaker and sp_scope is None:
-        # a coding (or its document) falls in exactly one column: count in SQL, fold up the tree here
-        doc_col = {d: (ALL if level is None else corpus.document_value(d, by)) for d in corpus.docs}
-        doc_sets: dict[tuple[str, str], set] = defaultdict(set)
-        doc_rows: dict[str, set] = defaultdict(set)
-        for code_id, doc_id, n in corpus.grouped_counts():
-            codes = lineage.get(code_id)
-            if not codes or (docs_scope is not None and doc_id not in docs_scope):
-                continue
-            col = doc_col[doc_id]
-            seg_base[col] += n
-            for cid in codes:
-                if unit == "segment":
-                    cell_n[(cid, col)] += n
-                    row_n[cid] += n
-                else:
-                    doc_sets[(cid, col)].add(doc_id)
-                    doc_rows[cid].add(doc_id)
-        if unit == "document":
-            cell_n.update({k: len(v) for k, v in doc_sets.items()})
-            row_n.update({k: len(v) for k, v in doc_rows.items()})
-    else:
-        doc_col = {d: corpus.document_value(d, by) for d in corpus.docs} if level in ("document", "name") else {}
-        sp_col = {s: corpus.speaker_value(s, by) for s in corpus.speakers} if per_speaker else {}
-        own: dict[tuple[str, str], set] = defaultdict(set)  # (code, column) → unit keys
-        seg_cols: dict[str, int] = defaultdict(int)
-        for c, key, unit_speaker in corpus.coding_units(unit):
-            if docs_scope is not None and c.document_id not in docs_scope:
-                continue
-            if c.code_id not in lineage:
-                continue
-            if per_speaker or sp_scope is not None:
-                sps = relevant_speakers(c, unit_speaker)
-                if sps is None:
-                    continue
-            if level is None:
-                cols = (ALL,)
-            elif doc_col:
-                cols = (doc_col[c.document_id],)
-            else:
-                cols = {sp_col.get(s, NO_VALUE) for s in sps} or {NO_VALUE}
-            if unit == "segment":
-                seg_cols[key] = len(cols)
-                for col in cols:
-                    seg_base[col] += 1
-            for col in cols:
-                own[(c.code_id, col)].add(key)
-        # fold codes into their parents: a theme's cell is the union of its sub-codes' units
-        cells: dict[tuple[str, str], set] = defaultdict(set)
-        row_units: dict[str, set] = defaultdict(set)
-        for (code_id, col), keys in own.items():
-            for cid in lineage[code_id]:
-                cells[(cid, col)] |= keys
-                row_units[cid] |= keys
-        cell_n.update({k: len(v) for k, v in cells.items()})
-        row_n.update({k: len(v) for k, v in row_units.items()})
-        seg_exclusive = all(n == 1 for n in seg_cols.values())
+    cell_n, row_n, seg_base, seg_exclusive = _count_units(corpus, unit, by, level, lineage, docs_scope, sp_scope)
 
     # bases: how many units each column holds
     bases: dict[str, int] = {}
@@ -175,6 +104,97 @@ def frequency_table(project: Project, by: str | None = None, unit: str = "segmen
              "exclusive_columns": exclusive}
     _add_tests(table, exclusive)
     return table
+
+
+def _count_units(corpus: Corpus, unit: str, by, level, lineage: dict, docs_scope, sp_scope):
+    """Cells, row totals, and for segments the column bases and whether each coding sits in one
+    column, by the general rule: every (coding, unit) pair is credited to its columns (the coding's
+    document, the unit's speaker, or for segments and documents the coding's speakers), folded up
+    the code tree, and distinct units counted. On arrays: the Python loop took 3 s at 100k codings."""
+    import numpy as np
+
+    from qualcode.analysis.intervals import distinct
+
+    c = corpus.coding_arrays()
+    n = len(c.doc)
+    names: dict[str, int] = {}  # column name → index
+
+    def col(name: str) -> int:
+        return names.setdefault(name, len(names))
+
+    per_speaker = level == "speaker"
+    sp_ids = corpus.speaker_ids
+    if level is None:
+        doc_cols = np.full(len(corpus.doc_order), col(ALL), dtype=np.int64)
+    elif level in ("document", "name"):
+        doc_cols = np.array([col(corpus.document_value(d, by)) for d in corpus.doc_order], dtype=np.int64)
+    else:  # the last entry answers for speaker index -1 (a unit nobody speaks)
+        sp_cols = np.array([col(corpus.speaker_value(s, by)) for s in sp_ids] + [col(NO_VALUE)], dtype=np.int64)
+    in_scope = np.array([s in sp_scope for s in sp_ids] + [False], dtype=bool) if sp_scope is not None else None
+
+    code_index = {cid: i for i, cid in enumerate(corpus.code_ids)}
+    code_ok = np.zeros(len(code_index) + 1, dtype=bool)
+    code_ok[[code_index[cid] for cid in lineage]] = True
+    keep = code_ok[c.code]
+    if docs_scope is not None:
+        keep &= np.array([d in docs_scope for d in corpus.doc_order], dtype=bool)[c.doc]
+
+    ci, ui, us = corpus.unit_pairs(unit)
+    sel = keep[ci]
+    ci, ui, us = ci[sel], ui[sel], us[sel]
+    if unit in ("sentence", "turn", "speaker"):  # credited to the unit's own speaker
+        if in_scope is not None:
+            sel = in_scope[us]
+            ci, ui, us = ci[sel], ui[sel], us[sel]
+        cols = sp_cols[us] if per_speaker else doc_cols[c.doc[ci]]
+    elif per_speaker or in_scope is not None:  # segment, document: credited to the coding's speakers
+        sci, ssp = corpus.coding_speaker_pairs()
+        sel = keep[sci] if in_scope is None else keep[sci] & in_scope[ssp]
+        sci, ssp = sci[sel], ssp[sel]
+        spoken = np.zeros(n, dtype=bool)
+        spoken[sci] = True
+        if per_speaker:
+            # no speaker at all: the (no value) column, unless a speaker filter left it out
+            silent = ci[~spoken[ci]] if in_scope is None else ci[:0]
+            ci = np.concatenate([sci, silent])
+            cols = np.concatenate([sp_cols[ssp], np.full(len(silent), col(NO_VALUE), dtype=np.int64)])
+        else:
+            ci = ci[spoken[ci]]
+            cols = doc_cols[c.doc[ci]]
+        ui = ci if unit == "segment" else c.doc[ci]
+    else:
+        cols = doc_cols[c.doc[ci]]
+
+    n_cols = max(len(names), 1)
+    col_names = list(names)
+    seg_base: dict[str, int] = {}
+    seg_exclusive = True
+    if unit == "segment":
+        pairs = distinct(ci * n_cols + cols)
+        for k, v in enumerate(np.bincount(pairs % n_cols, minlength=n_cols).tolist()):
+            if v:
+                seg_base[col_names[k]] = v
+        owners = pairs // n_cols
+        seg_exclusive = bool(len(owners) == len(distinct(owners)))
+
+    # fold codes into their parents: a theme's cell is the union of its sub-codes' units
+    depth = max(len(v) for v in lineage.values()) if lineage else 1
+    up = np.full((len(code_index) + 1, depth), -1, dtype=np.int64)
+    for cid, chain in lineage.items():
+        up[code_index[cid], :len(chain)] = [code_index[x] for x in chain]
+    anc = up[c.code[ci]]
+    has = anc >= 0
+    codes_x = anc[has]
+    cols_x = np.broadcast_to(cols[:, None], anc.shape)[has]
+    units_x = np.broadcast_to(ui[:, None], anc.shape)[has]
+    n_units = int(ui.max()) + 1 if len(ui) else 1
+    cell_keys = distinct((codes_x * n_cols + cols_x) * n_units + units_x) // n_units
+    row_keys = distinct(codes_x * n_units + units_x) // n_units
+    code_ids = corpus.code_ids
+    cell_n = {(code_ids[k // n_cols], col_names[k % n_cols]): v
+              for k, v in zip(*(a.tolist() for a in np.unique(cell_keys, return_counts=True)))}
+    row_n = {code_ids[k]: v for k, v in zip(*(a.tolist() for a in np.unique(row_keys, return_counts=True)))}
+    return cell_n, row_n, seg_base, seg_exclusive
 
 
 def _pct(n: int, base: int) -> float | None:

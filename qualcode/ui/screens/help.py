@@ -49,7 +49,7 @@ def sections_for(current: str | None) -> list[tuple[str, list]]:
 
 
 def binding_rows(bindings) -> list[tuple[str, str]]:
-    """(keys, description) per action, keys of one action joined."""
+    """(keys, description) per action, keys of one action joined; the tooltip, if any, describes."""
     rows: dict[str, tuple[list[str], str]] = {}
     for b in bindings:
         if isinstance(b, tuple):
@@ -57,7 +57,8 @@ def binding_rows(bindings) -> list[tuple[str, str]]:
         if not b.description:
             continue
         keys = b.key_display if b.key_display and "," not in b.key else " ".join(_key(k) for k in b.key.split(","))
-        entry = rows.setdefault(b.action + b.description, ([], b.description))
+        # the footer has room for a word or two; a binding's tooltip says it in full
+        entry = rows.setdefault(b.action + b.description, ([], b.tooltip or b.description))
         entry[0].append(keys)
     return [(" / ".join(keys), description) for keys, description in rows.values()]
 

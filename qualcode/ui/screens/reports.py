@@ -1,4 +1,5 @@
-"""Reports: theme frequencies by any attribute (shaded), a bar chart, co-occurrence, and export.
+"""Reports: theme frequencies by any attribute (shaded; counts, % of column or % of row, with the
+chi-square tests under the table), a bar chart, co-occurrence, and export.
 
 Counting runs in a worker thread on its own connection, so a big corpus never freezes the screen.
 """
@@ -24,6 +25,9 @@ from qualcode.ui.widgets.work_progress import WorkProgress
 
 UNITS = ["segment", "sentence", "turn", "document", "speaker"]
 VIEWS = [("freq", "Frequencies"), ("chart", "Bar chart"), ("cooc", "Co-occurrence")]
+# what a frequency cell shows: (mode, the table's field, words for the controls line)
+SHARES = [("count", "counts", "counts"), ("column", "column_percent", "% of column"),
+          ("row", "row_percent", "% of row")]
 
 
 def _analysis():
@@ -41,14 +45,23 @@ class ReportsScreen(SectionScreen):
         Binding("v", "cycle_view", "View"),
         Binding("b", "pick_by", "By…"),
         Binding("u", "cycle_unit", "Unit"),
+        Binding("p", "cycle_share", "Count/%", tooltip="Frequency cells: counts, % of column, % of row"),
         Binding("e", "export", "Export…"),
     ]
+    DEFAULT_CSS = """
+    #report-test {
+        height: auto;
+        max-height: 4;
+        padding: 0 2;
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.by: str | None = None
         self.unit = "segment"
         self.current_view = "freq"
+        self.share = "count"
         self.table: dict | None = None
         self.cooc: dict | None = None
         self.error = ""
@@ -61,6 +74,7 @@ class ReportsScreen(SectionScreen):
             with VerticalScroll(id="chart"):
                 yield Static("", id="chart-body")
             yield DataTable(id="cooc", cursor_type="cell")
+        yield Static("", id="report-test")
         yield WorkProgress(id="report-work")
         yield self.footer()
 
@@ -102,6 +116,7 @@ class ReportsScreen(SectionScreen):
         self._fill_frequencies()
         self._fill_chart()
         self._fill_cooccurrence()
+        self._show_tests()
 
     # --- drawing -----------------------------------------------------------------------------
 
@@ -116,6 +131,8 @@ class ReportsScreen(SectionScreen):
         if self.current_view != "cooc":
             out.append(f" by {self.by}" if self.by else " (all documents)", style="bold")
         out.append(f" · unit: {self.unit}", style="dim")
+        if self.current_view == "freq" and self.share != "count":
+            out.append(f" · {self._share()[2]}", style="bold")
         if not self.app.show_others:
             out.append(f" · coder {self.app.coder}", style="dim")
         if self.error:
@@ -124,28 +141,38 @@ class ReportsScreen(SectionScreen):
 
     def _fill_frequencies(self) -> None:
         grid = self.query_one("#freq", DataTable)
+        row = grid.cursor_row  # kept across redraws: switching counts / % should not lose your place
         grid.clear(columns=True)
         t = self.table
         if not t:
             return
         surface, ink = self._colors()
         columns = t["columns"]
+        field = self._share()[1]
         grid.add_column("Code", key="code")
-        for col in columns:
-            grid.add_column(Text(str(col), justify="right"), key=f"c:{col}")
+        for col in columns:  # a percentage's base in its header: how many units the column holds
+            head = str(col) if field == "counts" else f"{col} (n={t['column_totals'][col]})"
+            grid.add_column(Text(head, justify="right"), key=f"c:{col}")
         if len(columns) > 1:
             grid.add_column(Text("Total", justify="right"), key="total")
-        # shade against the codes' own counts; theme subtotals would wash every code out
+        # shade against the codes' own values; theme subtotals would wash every code out
         leaves = [r for r in t["rows"] if not r.get("subtotal")] or t["rows"]
-        peak = max((n for r in leaves for n in r["counts"].values()), default=0)
+        peak = max((v or 0 for r in leaves for v in r.get(field, {}).values()), default=0)
         for i, r in enumerate(t["rows"]):
             depth = r.get("depth", r["code"].count("/"))
             label = Text("  " * depth + r.get("name", r["code"].rsplit("/", 1)[-1]),
                          style="bold" if depth == 0 else "")
-            cells = [shaded(r["counts"].get(col, 0), peak, surface, ink) for col in columns]
+            if field == "counts":
+                cells = [shaded(r["counts"].get(col, 0), peak, surface, ink) for col in columns]
+            else:  # a share of a column with no units at all is no number: a dash, not 0%
+                cells = [Text(" – ", style="dim", justify="right") if r[field].get(col) is None
+                         else shaded(r[field][col], peak, surface, ink, label=f"{r[field][col]:.1f}%")
+                         for col in columns]
             if len(columns) > 1:
                 cells.append(Text(str(r["total"]), justify="right", style="bold"))
             grid.add_row(label, *cells, key=str(i))
+        if 0 < row < grid.row_count:
+            grid.move_cursor(row=row, scroll=False)
 
     def _fill_chart(self) -> None:
         t = self.table
@@ -186,6 +213,50 @@ class ReportsScreen(SectionScreen):
                      for j, v in enumerate(row)]
             grid.add_row(Text(f"{i + 1:>2} {code}"), *cells, key=str(i))
 
+    def _share(self) -> tuple[str, str, str]:
+        return next(s for s in SHARES if s[0] == self.share)
+
+    def _show_tests(self) -> None:
+        """Under the frequency table, when it is grouped: the chi-square test of the themes (or why
+        there is none, or how many codes differ), and the test of the highlighted code against the rest."""
+        box = self.query_one("#report-test", Static)
+        t = self.table
+        box.display = bool(self.current_view == "freq" and t and t.get("by"))
+        if not box.display:
+            return
+        from qualcode.export.tables import test_line
+
+        def add_test(test: dict) -> None:
+            stat, _, warning = test_line(test).partition("; ")
+            out.append(stat)
+            if warning:  # Cochran's rule broken: the p-value cannot be trusted
+                out.append(f" ⚠ {warning}", style="bold yellow")
+
+        out = Text()
+        if t.get("test"):
+            out.append(f"Themes × {t['by']}: ", style="bold")
+            add_test(t["test"])
+        elif t.get("test_note"):
+            out.append(f"No chi-square test: {t['test_note']}.", style="dim")
+        else:
+            tested = [r for r in t["rows"] if r.get("test")]
+            differ = sum(1 for r in tested if r["test"]["p"] < 0.05)
+            out.append(f"{differ} of {len(tested)} codes differ between groups (chi-square, p < 0.05, not "
+                       "corrected for testing every code).", style="dim")
+        grid = self.query_one("#freq", DataTable)
+        if not t.get("test_note") and 0 <= grid.cursor_row < len(t["rows"]):
+            r = t["rows"][grid.cursor_row]
+            out.append(f"\n{r.get('name', r['code'])} vs the rest: ", style="bold")
+            if r.get("test"):
+                add_test(r["test"])
+            else:
+                out.append("not coded in these groups, no test", style="dim")
+        box.update(out)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "freq":
+            self._show_tests()
+
     def theme_changed(self) -> None:
         self._fill_frequencies()
         self._fill_cooccurrence()
@@ -197,6 +268,18 @@ class ReportsScreen(SectionScreen):
         self.current_view = keys[(keys.index(self.current_view) + 1) % len(keys)]
         self.query_one(ContentSwitcher).current = self.current_view
         self._show_controls()
+        self._show_tests()
+
+    def action_cycle_share(self) -> None:
+        """Counts → % of column → % of row; shown in the frequency table (switched to if elsewhere)."""
+        keys = [k for k, _, _ in SHARES]
+        self.share = keys[(keys.index(self.share) + 1) % len(keys)]
+        if self.current_view != "freq":
+            self.current_view = "freq"
+            self.query_one(ContentSwitcher).current = "freq"
+        self._show_controls()
+        self._fill_frequencies()
+        self._show_tests()
 
     def action_cycle_unit(self) -> None:
         self.unit = UNITS[(UNITS.index(self.unit) + 1) % len(UNITS)]

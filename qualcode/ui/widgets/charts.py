@@ -11,13 +11,14 @@ SERIES = ["#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#EDC948", "#B0
           "#9C755F", "#BAB0AC"]
 
 
-def shaded(n: int, peak: int, surface: Color, ink: Color, dim: bool = False) -> Text:
-    """A count on a background as strong as its share of the largest count."""
+def shaded(n: float, peak: float, surface: Color, ink: Color, dim: bool = False, label: str | None = None) -> Text:
+    """A count (or a percentage, written as `label`) on a background as strong as its share of the
+    largest value."""
     share = (n / peak) if peak else 0.0
     bg = surface.blend(ink, 0.08 + 0.62 * share) if n else surface
     fg = Color(255, 255, 255) if share > 0.55 else None
     style = Style(bgcolor=bg.rich_color, color=fg.rich_color if fg else None, dim=dim and not n)
-    return Text(f" {n} " if n else " · ", style=style, justify="right")
+    return Text(f" {label if label is not None else n} " if n else " · ", style=style, justify="right")
 
 
 def bar_chart(rows: list[tuple[str, dict[str, int] | None, int]], series: list[str], width: int,
