@@ -312,3 +312,18 @@ def test_a_cache_write_cut_short_leaves_no_lasting_temporary_file(tmp_path):
     cache.save(path, "k", 1, {"a": 1})
     assert cache.load(path, "k", 1) == {"a": 1}
     assert not stale.exists() and fresh.exists()
+
+
+def test_top_k_finds_each_rows_largest_values_also_among_ties_and_zeros():
+    import numpy as np
+
+    from qualcode.nlp.model import top_k
+
+    rng = np.random.default_rng(1)
+    for c in (7, 120, 2000, 5003):
+        for k in (1, 3, 10):
+            s = rng.standard_normal((40, c)).astype(np.float32)
+            s[:, ::3] = 0                                    # word-space similarities are mostly zeros
+            got = np.sort(np.take_along_axis(s, top_k(s, k), 1), 1)
+            assert np.array_equal(got, np.sort(s, 1)[:, -k:])
+            assert all(len(set(row)) == k for row in top_k(s, k).tolist())

