@@ -75,6 +75,18 @@ def codings(db: Path) -> list[tuple[str, str, str]]:
     return sorted((c["code"], c["text"], c["coder"]) for c in json.loads(r.out))
 
 
+
+def import_qdpx(tmp_path, name: str, xml: str, member: str, data: bytes):
+    """Zip a project.qde and one source as a .qdpx, import it into a new project: (db, result)."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", xml)
+        zf.writestr(member, data)
+    db = tmp_path / "p.db"
+    r = qc("--project", db, "import", path, "--json")
+    assert r.code == 0, r.err
+    return db, r
+
 def test_nvivo_style_file_lands_every_coding_on_its_words(tmp_path):
     db = tmp_path / "p.db"
     r = qc("--project", db, "import", "qdpx", nvivo_file(tmp_path), "--json")
@@ -117,12 +129,7 @@ def test_atlas_counts_crlf_as_one(tmp_path):
     spans = [(lf.index("fees"), lf.index("fees") + 4, "Fees"),
              (lf.index("Zolotaya Korona"), lf.index("Zolotaya Korona") + 15, "Channels")]
     xml = project_xml(text, spans, "ATLAS.ti Windows 23.4.0", 'plainTextPath="internal://a.txt"')
-    path = tmp_path / "atlas.qdpx"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("project.qde", xml)
-        zf.writestr("sources/a.txt", text.encode("utf-8"))
-    db = tmp_path / "p.db"
-    assert qc("--project", db, "import", path).code == 0
+    db, r = import_qdpx(tmp_path, "atlas.qdpx", xml, "sources/a.txt", text.encode("utf-8"))
     assert [t for _, t, _ in codings(db)] == ["Zolotaya Korona", "fees"]
 
 
@@ -132,13 +139,7 @@ def test_unknown_origin_with_utf16_positions_is_detected(tmp_path):
     body_end = utf16_units(text, len(text))
     spans = [(utf16_units(text, text.index("three")), body_end, "Fees")]
     xml = project_xml(text, spans, "SomeTool 1.0", 'plainTextPath="internal://a.txt"')
-    path = tmp_path / "t.qdpx"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("project.qde", xml)
-        zf.writestr("sources/a.txt", text.encode("utf-8"))
-    db = tmp_path / "p.db"
-    r = qc("--project", db, "import", path, "--json")
-    assert r.code == 0, r.err
+    db, r = import_qdpx(tmp_path, "t.qdpx", xml, "sources/a.txt", text.encode("utf-8"))
     assert [t for _, t, _ in codings(db)] == ["three"]
     assert any("UTF-16" in n for n in json.loads(r.out)["notes"])
 
@@ -154,13 +155,7 @@ def test_broken_references_are_repaired_or_dropped_and_reported(tmp_path):
     xml = xml.replace("</Sources>", '<TextSource guid="5C000000-0000-4000-8000-000000000002" name="gone" '
                                     'plainTextPath="internal://nowhere.txt"/><VideoSource guid="5C000000-0000-'
                                     '4000-8000-000000000003" name="clip" path="relative:///clip.mp4"/></Sources>')
-    path = tmp_path / "b.qdpx"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("project.qde", xml)
-        zf.writestr("sources/a.txt", text.encode("utf-8"))
-    db = tmp_path / "p.db"
-    r = qc("--project", db, "import", path, "--json")
-    assert r.code == 0, r.err
+    db, r = import_qdpx(tmp_path, "b.qdpx", xml, "sources/a.txt", text.encode("utf-8"))
     report = json.loads(r.out)
     assert [t for _, t, _ in codings(db)] == ["alpha", "beta"]   # 10–6 read as 6–10
     notes = " | ".join(report["notes"])
@@ -180,13 +175,7 @@ def test_docx_only_source(tmp_path):
     text = "Interviewer: What about fees?\nRespondent: The fees are high."
     s = text.index("The fees are high")
     xml = project_xml(text, [(s, s + 17, "Fees")], "NVivo for Mac 15.0.0", 'richTextPath="internal://d.docx"')
-    path = tmp_path / "d.qdpx"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("project.qde", xml)
-        zf.writestr("sources/d.docx", buf.getvalue())
-    db = tmp_path / "p.db"
-    r = qc("--project", db, "import", path, "--json")
-    assert r.code == 0, r.err
+    db, r = import_qdpx(tmp_path, "d.qdpx", xml, "sources/d.docx", buf.getvalue())
     assert [t for _, t, _ in codings(db)] == ["The fees are high"]
     assert any(".docx" in n for n in json.loads(r.out)["notes"])
 
@@ -219,13 +208,7 @@ def test_foreign_descriptions_and_notes_import_as_before(tmp_path):
              '<PlainTextContent>Exported from qualcode round-trip data, then cleaned.</PlainTextContent></Note></Notes>')
     xml = project_xml(text, [(0, 5, "Fees")], "ATLAS.ti Windows 23.4.0", 'plainTextPath="internal://a.txt"',
                       extra=notes).replace("<Description>Money matters</Description>", f"<Description>{desc}</Description>")
-    path = tmp_path / "foreign.qdpx"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("project.qde", xml)
-        zf.writestr("sources/a.txt", text.encode("utf-8"))
-    db = tmp_path / "p.db"
-    r = qc("--project", db, "import", path, "--json")
-    assert r.code == 0, r.err
+    db, r = import_qdpx(tmp_path, "foreign.qdpx", xml, "sources/a.txt", text.encode("utf-8"))
     assert not any("round-trip" in n for n in json.loads(r.out)["notes"])
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
