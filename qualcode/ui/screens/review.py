@@ -61,10 +61,13 @@ class ReviewScreen(SectionScreen):
         table.add_column("Code", key="code")
         table.add_column("Document", key="doc")
         table.add_column("Text", key="text")
-        width = max(20, self.size.width - 60)
+        # the code and document columns are clipped so the text keeps most of the width
+        width = max(20, self.size.width - (CODE_WIDTH + DOC_WIDTH + 16))
         for i, s in enumerate(self.items):
             quote = " ".join(self.texts.get(s["document_id"], "")[s["start"]:s["end"]].split())
-            table.add_row(Text(f"{s['score']:.2f}", justify="right"), Text(s["code"]), Text(s["document"]),
+            table.add_row(Text(f"{s['score']:.2f}", justify="right"), Text(_clip_start(s["code"], CODE_WIDTH)),
+                          Text(s["document"] if len(s["document"]) <= DOC_WIDTH
+                               else s["document"][:DOC_WIDTH - 1] + "…"),
                           Text(quote[:width] + ("…" if len(quote) > width else "")), key=str(i))
         if self.items:
             table.move_cursor(row=min(keep, len(self.items) - 1))
@@ -143,3 +146,12 @@ class ReviewScreen(SectionScreen):
         self.app.note_change()
         self.store_changed()
         self.notify(f"{n} open suggestions", timeout=3)
+
+
+CODE_WIDTH = 30
+DOC_WIDTH = 18
+
+
+def _clip_start(text: str, n: int) -> str:
+    """Keep the end of a code path or document name (the leaf says the most): `…/Savings`."""
+    return text if len(text) <= n else "…" + text[-(n - 1):]

@@ -100,6 +100,8 @@ def evidence_text(evidence) -> Text:
 
 def _item(value) -> str:
     if isinstance(value, dict):
+        if "text" in value and value.get("document"):       # a coded example: where it comes from
+            return f"“{_clip(str(value['text']), 70)}” ({value['document']})"
         for key in ("text", "quote", "term", "keyword", "example"):
             if key in value:
                 return str(value[key])
