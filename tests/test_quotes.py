@@ -161,3 +161,28 @@ def test_collect_quotes_api_matches_codings(study):
         quotes = collect_quotes(project, codes=["Gender"])
     assert quotes and all(q["code"].startswith("Gender") and q["verbatim"] for q in quotes)
     assert json.dumps(quotes, ensure_ascii=False)
+
+
+def test_retrieval_attributes_a_coding_to_the_participants_it_covers(tmp_path):
+    """A coding that starts in the moderator's question and runs into P2's answer is P2's quote,
+    as in the frequency tables and quote exports: `attr:gender=female` finds it."""
+    from qualcode.analysis.retrieval import retrieve
+    from qualcode.coding import apply_code
+    from qualcode.store.project import Project
+
+    f = tmp_path / "FG.md"
+    f.write_text("---\ntype: focus_group\nspeakers:\n  Moderator: {role: moderator}\n"
+                 "  P1: {role: participant, gender: male}\n  P2: {role: participant, gender: female}\n---\n"
+                 "Moderator: Who sends the money?\n\nP2: My son sends it by card.\n\nP1: Mine too.\n",
+                 encoding="utf-8")
+    db = tmp_path / "p.db"
+    assert qc("--project", db, "import", f).code == 0
+    assert qc("--project", db, "codebook", "add", "Channels").code == 0
+    with Project(db) as p:
+        text = p.one("SELECT text FROM documents")["text"]
+        start, end = text.index("Who sends"), text.index("by card.") + len("by card.")
+        apply_code(p, "FG", start, end, "Channels", "tester")
+        rows = retrieve(p, "Channels")
+        assert [r["speaker"] for r in rows] == ["P2"]
+        assert len(retrieve(p, "Channels", "and", "attr:gender=female")) == 1
+        assert retrieve(p, "Channels", "and", "attr:gender=male") == []

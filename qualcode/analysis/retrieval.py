@@ -2,7 +2,9 @@
 
 `retrieve(project, "Barriers/Trust", "and", "Gender")` — Trust codings that overlap a Gender
 coding; `"not", "attr:city=Baku"` — Trust codings outside Baku documents; speaker attributes
-work the same way (`"attr:gender=female"` matches the document's or the turn's speaker's).
+work the same way (`"attr:gender=female"` matches the document's or a speaker's). A coding's
+speakers are those of the turns it overlaps, interviewers only when nobody else speaks — the
+same rule as the frequency tables and quote exports (`analysis.units.Corpus.coding_speakers`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from qualcode.store.project import Project
 
 _BASE = """
 SELECT c.id AS coding_id, c.document_id, d.name AS document, c.start, c."end" AS "end", k.path AS code,
-       u.name AS coder, c.text, c.memo, c.code_id,
-       (SELECT sp.id FROM turns t LEFT JOIN speakers sp ON sp.id = t.speaker_id
-         WHERE t.document_id = c.document_id AND t.start <= c.start ORDER BY t.start DESC LIMIT 1) AS speaker_id
+       u.name AS coder, c.text, c.memo, c.code_id, c.created_at
 FROM codings c JOIN documents d ON d.id = c.document_id JOIN codes k ON k.id = c.code_id
 JOIN coders u ON u.id = c.coder_id
 """
@@ -30,9 +30,15 @@ def _codings(project: Project, code_ref: str, include_children: bool, coder: str
         sql += " AND u.name = ?"
         params.append(coder)
     rows = [dict(r) for r in project.query(sql + " ORDER BY d.position, d.name, c.start", params)]
+    from qualcode.analysis.units import Coding, Corpus
+
+    corpus = Corpus(project)
     labels = {r["id"]: r["label"] for r in project.query("SELECT id, label FROM speakers")}
     for r in rows:
-        r["speaker"] = labels.get(r["speaker_id"])
+        r["speakers"] = list(corpus.coding_speakers(Coding(r["coding_id"], r["document_id"], r["code_id"], r["coder"],
+                                                           r["start"], r["end"], r["created_at"])))
+        r["speaker_id"] = r["speakers"][0] if r["speakers"] else None
+        r["speaker"] = ", ".join(labels[s] for s in r["speakers"] if s in labels) or None
     return rows
 
 
@@ -48,7 +54,7 @@ def _attribute_match(project: Project, expr: str):
         docs |= {r["id"] for r in project.query("SELECT id FROM documents WHERE lower(type) = lower(?)", (value,))}
     speakers = {r["speaker_id"] for r in project.query(
         "SELECT speaker_id FROM speaker_attributes WHERE key = ? AND lower(value) = lower(?)", (key, value))}
-    return lambda c: c["document_id"] in docs or c.get("speaker_id") in speakers
+    return lambda c: c["document_id"] in docs or any(s in speakers for s in c.get("speakers", ()))
 
 
 def retrieve(project: Project, code: str, op: str | None = None, other: str | None = None,
