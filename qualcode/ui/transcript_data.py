@@ -81,6 +81,7 @@ class TranscriptData:
             self.sentences = [(t.text_start, t.end) for t in self.turns] or _line_spans(self.text)
         self._sentence_starts = [s for s, _ in self.sentences]
         self._turn_starts = [t.text_start for t in self.turns]
+        self._turn_line_starts = [t.start for t in self.turns]     # label included
         self.codings: list[Coding] = []
         self.suggestions: list[Suggestion] = []
         self.reload(project)
@@ -142,7 +143,7 @@ class TranscriptData:
     def turn_index_at(self, offset: int) -> int | None:
         if not self.turns:
             return None
-        i = bisect.bisect_right([t.start for t in self.turns], offset) - 1
+        i = bisect.bisect_right(self._turn_line_starts, offset) - 1
         return max(i, 0)
 
     def turn_span_at(self, offset: int) -> tuple[int, int] | None:
