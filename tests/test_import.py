@@ -75,6 +75,12 @@ def test_when_only_questions_are_labelled_the_lines_between_are_the_respondents(
     assert got == [(None, "1 Read the Home tab."), ("MODERATOR", "Would you answer aloud please?"),
                    (None, "So, I got an overall picture.\nIt had typos."), ("MODERATOR", "Anything else?"),
                    (None, "No.")]
+    # a label on a line of its own: the question is the line after it
+    text = "MODERATOR:\nWhat do you see here?\n\nI see a login button.\n\nMODERATOR:\nAnd now?\n\nNothing happens."
+    doc = parse_text(text, "d", "d.txt", "txt", segment=False)
+    assert [(t.label, text[t.text_start:t.end].strip()) for t in doc.turns] == [
+        ("MODERATOR", "What do you see here?"), (None, "I see a login button."), ("MODERATOR", "And now?"),
+        (None, "Nothing happens.")]
     # with both sides labelled, a turn still runs over several lines until the next label
     text = "Interviewer: Why?\nResp: First.\nSecond.\nInterviewer: And?"
     doc = parse_text(text, "d", "d.txt", "txt", segment=False)

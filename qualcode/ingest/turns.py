@@ -65,7 +65,9 @@ def find_turns(text: str, known_labels: list[str] | None = None) -> list[Turn]:
     askers_only = len(hits) > 1 and all(_ASKER.match(m.group("label").strip()) for m in hits)
     for i, m in enumerate(hits):
         nxt = hits[i + 1].start() if i + 1 < len(hits) else len(text)
-        line_end = text.find("\n", m.end())
+        # the question's line: from the first character said (the label may stand on a line of its own)
+        said = m.end() + len(text[m.end():nxt]) - len(text[m.end():nxt].lstrip())
+        line_end = text.find("\n", said)
         split = askers_only and 0 <= line_end < nxt and text[line_end:nxt].strip()
         _, end = _trim(text, m.end(), line_end if split else nxt)
         turns.append(Turn(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.end(), max(end, m.end()),
