@@ -327,3 +327,30 @@ def test_top_k_finds_each_rows_largest_values_also_among_ties_and_zeros():
             got = np.sort(np.take_along_axis(s, top_k(s, k), 1), 1)
             assert np.array_equal(got, np.sort(s, 1)[:, -k:])
             assert all(len(set(row)) == k for row in top_k(s, k).tolist())
+
+
+def test_a_model_trained_while_the_project_changed_is_not_cached(coded, monkeypatch):
+    """A change landing mid-training (another connection) must not be baked into a model saved
+    under the key from before it: after an undo the project would return to that key."""
+    from qualcode.coding import apply_code
+    from qualcode.nlp import model as modelmod
+    from qualcode.store.project import Project
+
+    real_train = modelmod.train
+
+    def train_and_change(project, unit="sentence", **kw):
+        out = real_train(project, unit, **kw)
+        with Project(coded) as other:            # someone codes while we were training
+            doc = other.one("SELECT name FROM documents ORDER BY name")["name"]
+            code = other.one("SELECT path FROM codes ORDER BY path")["path"]
+            apply_code(other, doc, 0, 5, code, "someone")
+        return out
+
+    modelmod._memory.clear()
+    monkeypatch.setattr(modelmod, "train", train_and_change)
+    with Project(coded) as p:
+        key = modelmod.training_key(p, "sentence")
+        modelmod.ensure_model(p, "sentence")
+        assert modelmod.cache.load(modelmod.models_dir(p) / "suggest-sentence.pickle", key,
+                                   modelmod.MODEL_FORMAT) is None
+        assert (str(p.path), "model", "sentence") not in modelmod._memory

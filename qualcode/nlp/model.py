@@ -511,6 +511,10 @@ def ensure_model(project: Project, unit: str = "sentence", progress=None) -> Sug
         model = cache.load(path, key, MODEL_FORMAT)
         if model is None:
             model = train(project, unit, progress=progress)
+            if training_key(project, unit) != key:
+                # the project changed while training read it (another window, the CLI): the model
+                # may mix both states, so it is used once and never cached under either key
+                return model
             cache.save(path, key, MODEL_FORMAT, model)
         _memory[mem_key] = (key, model)
         return model
