@@ -34,7 +34,8 @@ def test_measured_once_in_one_evaluate_change_and_again_only_after_enough_new_co
         assert set(TOPICS) <= set(stored)
         assert all({"precision", "recall", "f1", "n"} <= set(v) for v in stored.values())
         assert p.setting(reliability.MEASURED_SETTING) == {"codings": codings, "documents": 3, "key": key,
-                                                           "unit": "sentence"}
+                                                           "unit": "sentence",
+                                                           "codebook": reliability.codebook_fingerprint(p)}
         assert p.setting(SUMMARY_SETTING)["key"] == key and 0.1 <= p.setting(THRESHOLD_SETTING) <= 0.7
         assert not reliability.needs_measuring(p)
         assert all(v["right"] <= v["suggested"] and v["right"] <= v["n"] for v in stored.values())
@@ -79,11 +80,32 @@ def test_a_measurement_by_qualcode_evaluate_counts_until_the_coding_changes(tmp_
     path = build_project(tmp_path, docs=4, coded=2)
     p = Project(path)
     try:
-        evaluate(p, curve=False)                      # as `qualcode evaluate` does: no count of codings
-        assert p.setting(reliability.MEASURED_SETTING) is None
+        evaluate(p, curve=False)                      # as `qualcode evaluate` does
+        assert p.setting(reliability.MEASURED_SETTING)["codings"] == reliability.coded(p)[0]
         assert not reliability.needs_measuring(p)
         code_sentences(path, "I03")
         assert reliability.needs_measuring(p)
+    finally:
+        p.close()
+
+
+def test_figures_for_another_unit_or_codebook_are_measured_again(tmp_path):
+    """Figures are kept by code path and unit: after a rename, or `evaluate --unit paragraph`
+    overwriting them, the app's sentence figures are measured again."""
+    from qualcode.codebook import rename_code
+
+    path = build_project(tmp_path, docs=4, coded=2)
+    p = Project(path)
+    try:
+        reliability.measure(p)
+        assert not reliability.needs_measuring(p)
+        evaluate(p, "paragraph", curve=False)
+        assert reliability.needs_measuring(p, "sentence") and not reliability.needs_measuring(p, "paragraph")
+        reliability.measure(p)
+        rename_code(p, "Cards", "Card payments", "tester")
+        assert reliability.needs_measuring(p)
+        reliability.measure(p)
+        assert reliability.for_code(p, "Card payments") is not None and not reliability.needs_measuring(p)
     finally:
         p.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from qualcode.errors import QualcodeError
 from qualcode.nlp import model as modelmod
+from qualcode.nlp import reliability as reliabilitymod
 from qualcode.nlp.suggest import RELIABILITY_SETTING, THRESHOLD_SETTING
 from qualcode.nlp.units import check_unit, load_units
 from qualcode.store.project import Project
@@ -146,11 +147,12 @@ def calibration(S, Y, bins: int = 5) -> list[dict]:
 
 
 def evaluate(project: Project, unit: str = "sentence", folds: int = 5, curve: bool = True, progress=None,
-             store: bool = True, extra_settings: dict | None = None) -> dict:
+             store: bool = True) -> dict:
     """Cross-validated quality of the suggestions on this project's codings; caches per-code reliability
-    (with `extra_settings` in the same change)."""
+    and what it was measured on (see `reliability.needs_measuring`)."""
     unit = check_unit(unit)
     key = modelmod.training_key(project, unit)     # what the figures describe, taken before measuring
+    measured = reliabilitymod.measured_now(project, unit, key)
     units, S, Y, paths, used = cross_validated_scores(project, unit, folds, progress=progress)
     threshold = best_threshold(S, Y)
     result = {"unit": unit, "folds": len(used), "documents": len({u.doc_id for u in units}),
@@ -174,8 +176,7 @@ def evaluate(project: Project, unit: str = "sentence", folds: int = 5, curve: bo
             ch.set_setting(RELIABILITY_SETTING, reliability)
             ch.set_setting(SUMMARY_SETTING, {"unit": unit, "key": key, "overall": result["overall"],
                                              "threshold": threshold})
-            for name, value in (extra_settings or {}).items():
-                ch.set_setting(name, value)
+            ch.set_setting(reliabilitymod.MEASURED_SETTING, measured)
     return result
 
 

@@ -22,9 +22,25 @@ def coded(project: Project) -> tuple[int, int]:
     return int(r["n"]), int(r["d"])
 
 
+def codebook_fingerprint(project: Project) -> str:
+    """Changes when a code is added, removed, renamed or moved: figures are kept by code path."""
+    import hashlib
+
+    rows = project.query("SELECT id, path FROM codes ORDER BY id")
+    return hashlib.sha1("|".join(f"{r['id']}:{r['path']}" for r in rows).encode()).hexdigest()[:16]
+
+
+def measured_now(project: Project, unit: str, key: str) -> dict:
+    """What a measurement is made on, stored beside its figures (by every `evaluate`)."""
+    codings, documents = coded(project)
+    return {"codings": codings, "documents": documents, "key": key, "unit": unit,
+            "codebook": codebook_fingerprint(project)}
+
+
 def needs_measuring(project: Project, unit: str = "sentence") -> bool:
-    """True when there is enough coding to measure and the stored figures are missing or were
-    measured on noticeably fewer (or more) codings than there are now."""
+    """True when there is enough coding to measure and the stored figures are missing, were measured
+    on another unit or another codebook (a code renamed, moved or merged), or on noticeably fewer
+    (or more) codings than there are now."""
     from qualcode.nlp.suggest import RELIABILITY_SETTING
 
     codings, documents = coded(project)
@@ -33,12 +49,9 @@ def needs_measuring(project: Project, unit: str = "sentence") -> bool:
     if not project.setting(RELIABILITY_SETTING):
         return True
     measured = project.setting(MEASURED_SETTING)
-    if not isinstance(measured, dict) or measured.get("unit", unit) != unit:
-        # measured by `qualcode evaluate` (which does not count codings): current if nothing changed since
-        from qualcode.nlp import model as modelmod
-        from qualcode.nlp.evaluate import SUMMARY_SETTING
-        summary = project.setting(SUMMARY_SETTING) or {}
-        return summary.get("key") != modelmod.training_key(project, unit)
+    if not isinstance(measured, dict) or measured.get("unit") != unit \
+            or measured.get("codebook") != codebook_fingerprint(project):
+        return True
     then = int(measured.get("codings") or 0)
     return abs(codings - then) >= max(MIN_NEW, SHARE * then)
 
@@ -47,15 +60,11 @@ def measure(project: Project, unit: str = "sentence", progress=None) -> dict | N
     """Cross-validate (no learning curve) and store per-code reliability, the threshold, the summary
     and what it was measured on, in one "evaluate" change. None when fewer than two documents are
     coded. `progress(done, total)` is called after each fold; it may raise to stop."""
-    from qualcode.nlp import model as modelmod
     from qualcode.nlp.evaluate import evaluate
 
-    codings, documents = coded(project)
-    if documents < MIN_DOCUMENTS:
+    if coded(project)[1] < MIN_DOCUMENTS:
         return None
-    key = modelmod.training_key(project, unit)
-    measured = {"codings": codings, "documents": documents, "key": key, "unit": unit}
-    return evaluate(project, unit, curve=False, progress=progress, extra_settings={MEASURED_SETTING: measured})
+    return evaluate(project, unit, curve=False, progress=progress)
 
 
 # --- at display time ---------------------------------------------------------------------------
