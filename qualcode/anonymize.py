@@ -133,7 +133,11 @@ def plan_anonymisation(project: Project, names=None, places=None, orgs=None, *, 
             possible = possible if missing else []
     found = [(f, p) for f, p in found if f.source in ("list", "key") or f.text.casefold() not in excluded]
     entities = _entities(found, excluded, warnings, key_forms)
-    matcher = Matcher(entities, excluded)
+    # Azerbaijani/Turkish text in the project (by language, or letters only those alphabets have):
+    # the recall of endings matters more than the odd false hit (Ann → Anna) there
+    turkic = project.one("SELECT 1 FROM documents WHERE language IN ('az', 'tr') OR instr(text, 'ə') OR instr(text, 'ı') "
+                         "OR instr(text, 'ğ') OR instr(text, 'Ə') LIMIT 1") is not None
+    matcher = Matcher(entities, excluded, plain_endings=turkic)
     docs = project.query("SELECT id, name, text, sha256, position FROM documents ORDER BY position, name")
     occurrences: dict[str, list] = {}
     for d in docs:

@@ -32,8 +32,11 @@ class Matcher:
     `excluded` (casefolded words) are never taken for an inflected name (`!Nura` keeps `Nura`
     when `Nur` is a name)."""
 
-    def __init__(self, entities: list, excluded=()):
+    def __init__(self, entities: list, excluded=(), plain_endings: bool = True):
         self.excluded = {w.casefold() for w in excluded}
+        # Azerbaijani/Turkish endings spelled in plain Latin letters (-a, -in, -da) make other words
+        # of names in other languages (Ann → Anna, Ben → Benin): only where the project has such text
+        self.plain_endings = plain_endings
         # first word -> [(form, entity, the stem endings attach to, {ending: Ending})], longest first
         self.by_first: dict[str, list[tuple[str, object, str, dict]]] = {}
         # one-word names: stem -> [(form, entity, endings)], for words like `Aytanın`
@@ -75,17 +78,19 @@ class Matcher:
                 return Hit(s, end, ent, end)
             if endings and len(form) > len(word) and text.startswith(stem, s):   # Aytan Mammadovanın
                 rest = TOKEN.match(text, s + len(stem))
-                if rest and rest.group() in endings and self._allowed(text, s, rest.end()):
+                if rest and rest.group() in endings and self._allowed(text, s, rest.end(), endings[rest.group()]):
                     return Hit(s, rest.end(), ent, s + len(stem), endings[rest.group()])
         if word[:2] in self.heads:
             for k in range(1, min(self.longest, len(word) - 1) + 1):
                 for form, ent, endings in self.stems.get(word[:-k], ()):
                     ending = endings.get(word[-k:])
-                    if ending and self._allowed(text, s, m.end()):
+                    if ending and self._allowed(text, s, m.end(), ending):
                         return Hit(s, m.end(), ent, m.end() - k, ending)
         return None
 
-    def _allowed(self, text: str, start: int, end: int) -> bool:
+    def _allowed(self, text: str, start: int, end: int, ending) -> bool:
+        if not self.plain_endings and ending.lang == "az" and ending.text.isascii():
+            return False
         word = text[start:end]
         return word.split()[-1].casefold() not in self.excluded
 

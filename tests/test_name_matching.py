@@ -86,3 +86,32 @@ def test_hits_cover_the_whole_word():
     hits = list(m.finditer(text))
     assert [(text[h.start:h.end], h.ending.text) for h in hits] == [("Aytanın", "ın"), ("Aytan'ın", "'ın")]
     assert [text[h.start:h.stem_end] for h in hits] == ["Aytan", "Aytan"]
+
+
+def test_plain_latin_endings_only_where_the_project_has_azerbaijani_or_turkish_text():
+    """In an English-language project, Ann is not in Anna nor Ben in Benin; endings with letters
+    only those alphabets have (Aytanın) and apostrophes (Aytan'a) still count."""
+    english = Matcher([Entity(r, PERSON, p, forms=variants(r)) for r, p in
+                       (("Ann", "Participant 1"), ("Ben", "Participant 2"), ("Aytan", "Participant 3"))],
+                      plain_endings=False)
+    assert english.sub("Anna met Ben in Benin.") == "Anna met Participant 2 in Benin."
+    assert english.sub("Aytanın anası, Aytan'a, Aytana") == "Participant 3'ın anası, Participant 3'a, Aytana"
+    assert matcher(("Aytan", "Leyla")).sub("Aytana") == "Leylaya"      # in Azerbaijani text, as before
+
+
+def test_the_project_decides_by_its_texts(tmp_path):
+    from support import qc
+
+    from qualcode.anonymize import plan_anonymisation
+    from qualcode.store.project import Project
+
+    for text, expected in (("Interviewer: Did Anna call?\nRespondent: Ann did.\n", {"Ann"}),
+                           ("Interviewer: Anna gəldi?\nRespondent: Anna gəldi, Ann yox.\n", {"Ann", "Anna"})):
+        db = tmp_path / f"p{len(expected)}.db"
+        f = tmp_path / f"t{len(expected)}.txt"
+        f.write_text(text, encoding="utf-8")
+        assert qc("--project", db, "import", f).code == 0
+        with Project(db) as p:
+            plan = plan_anonymisation(p, names=["Ann"], detect=False)
+            got = {r.original for reps in plan.replacements.values() for r in reps}
+            assert got & {"Ann", "Anna"} == expected
