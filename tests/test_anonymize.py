@@ -34,17 +34,22 @@ Respondent: Yes, Aytan Mammadova came to the bank in March. Mr Rashidov opened h
 REAL = ["Aytan", "AYTAN", "Mammadova", "Leyla", "Aliyeva", "Huseynova", "Rashidov", "Elvin"]
 
 
-def build(tmp_path: Path) -> tuple[Path, Path]:
-    """A project in proj/, and a separate folder for the key (as on an encrypted drive)."""
+def build(tmp_path: Path, files: dict | None = None, transfers: bool = True) -> tuple[Path, Path]:
+    """A project in proj/ (from files: name → text), and a separate folder for the key (as on an
+    encrypted drive)."""
     proj, secure = tmp_path / "proj", tmp_path / "secure"
     proj.mkdir()
     secure.mkdir()
-    (proj / "FG01.md").write_text(FG01, encoding="utf-8")
-    (proj / "EI01.txt").write_text(EI01, encoding="utf-8")
+    files = files or {"FG01.md": FG01, "EI01.txt": EI01}
+    for name, text in files.items():
+        (proj / name).write_text(text, encoding="utf-8")
     db = proj / "p.db"
-    assert qc("--project", db, "import", proj / "FG01.md", proj / "EI01.txt").code == 0
-    assert qc("--project", db, "codebook", "add", "Transfers").code == 0
-    assert qc("--project", db, "codebook", "add", "People", "--description", "Who helps: Mrs Huseynova").code == 0
+    assert qc("--project", db, "import", *(proj / name for name in files)).code == 0
+    if transfers:
+        assert qc("--project", db, "codebook", "add", "Transfers").code == 0
+        assert qc("--project", db, "codebook", "add", "People", "--description", "Who helps: Mrs Huseynova").code == 0
+    else:
+        assert qc("--project", db, "codebook", "add", "People").code == 0
     return db, secure
 
 
@@ -436,14 +441,7 @@ EI_RU = "Interviewer: Вы знаете Айтан?\n\nRespondent: Да, с Ай
 
 
 def test_inflected_names_keep_their_endings_and_codings_their_words(tmp_path):
-    proj, secure = tmp_path / "proj", tmp_path / "secure"
-    proj.mkdir()
-    secure.mkdir()
-    (proj / "FG_AZ.md").write_text(FG_AZ, encoding="utf-8")
-    (proj / "EI_RU.txt").write_text(EI_RU, encoding="utf-8")
-    db = proj / "p.db"
-    assert qc("--project", db, "import", proj / "FG_AZ.md", proj / "EI_RU.txt").code == 0
-    assert qc("--project", db, "codebook", "add", "People").code == 0
+    db, secure = build(tmp_path, {"FG_AZ.md": FG_AZ, "EI_RU.txt": EI_RU}, transfers=False)
     for doc, quote in (("FG_AZ", "Aytanın fikri nədir?"), ("FG_AZ", "Aytana sual verək"),
                        ("FG_AZ", "Pulu Aytandan yox"), ("FG_AZ", "qardaşı Moskvadadır"),
                        ("FG_AZ", "Elvinlə"), ("EI_RU", "с Айтаной мы работали")):
