@@ -105,6 +105,9 @@ class Learner:
             if not self._stop.is_set():
                 self.app.notify(f"Suggestions could not learn from the latest changes ({exc or type(exc).__name__}).",
                                 severity="warning", markup=False, timeout=6)
+                if self.again and self._timer is None:     # a change landed meanwhile: try once more for it
+                    self.again = False
+                    self._timer = self.app.set_timer(self.delay, self._due, name="learn")
             return
         finally:
             self.running = False
