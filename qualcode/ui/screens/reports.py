@@ -42,6 +42,9 @@ def _analysis():
         return None, f"reports are not available yet ({exc})"
 
 
+SHORT_ROWS = 30
+
+
 class ReportsScreen(SectionScreen):
     SECTION = "reports"
     BINDINGS = [
@@ -287,6 +290,7 @@ class ReportsScreen(SectionScreen):
             self._show_tests()
 
     def on_resize(self) -> None:
+        self.set_class(self.size.height < SHORT_ROWS, "short")    # on a short screen the table takes the margins
         self.call_after_refresh(self._redraw_for_size)
 
     def _redraw_for_size(self) -> None:
