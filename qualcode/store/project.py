@@ -23,8 +23,9 @@ from qualcode.store import schema
 BUSY_TIMEOUT_MS = 5000
 
 
-# changes qualcode makes on its own (measuring suggestion quality): undo and redo step over them
-BOOKKEEPING_KINDS = ("evaluate",)
+# changes that are not the researcher's work (measuring suggestion quality, remembering who codes):
+# undo and redo step over them, and they leave the redo history alone
+BOOKKEEPING_KINDS = ("evaluate", "preference")
 _BOOKKEEPING_SQL = "(" + ", ".join(f"'{k}'" for k in BOOKKEEPING_KINDS) + ")"
 
 

@@ -220,9 +220,24 @@ class QualcodeApp(App):
         def chosen(value: str | None) -> None:
             if value:
                 self.coder = value[len(NEW):] if value.startswith(NEW) else value
-                self._coder_changed(f"Coding as {self.coder} (for this session)")
+                remembered = self._remember_coder()
+                self._coder_changed(f"Coding as {self.coder}" + (" (remembered for this project)" if remembered
+                                                                  else " (for this session)"))
 
         self.push_screen(PickerScreen("Code as…", choices, new_label="New coder"), chosen)
+
+    def _remember_coder(self) -> bool:
+        """The next start codes as this coder too (unless --coder or QUALCODE_CODER says otherwise).
+        A preference, not work: undo steps over it."""
+        if self.project.setting("coder") == self.coder:
+            return True
+        try:
+            with self.project.change("preference", f"Coding as {self.coder}", self.coder) as ch:
+                ch.set_setting("coder", self.coder)
+        except QualcodeError:      # a busy or read-only file: the choice still holds for this session
+            return False
+        self._data_version = self.project.data_version()
+        return True
 
     def _coder_changed(self, message: str) -> None:
         self.generation += 1

@@ -198,7 +198,7 @@ async def test_changes_from_the_cli_appear_while_open(project_path):
         assert any(c["path"] == "Barriers/Distance" for c in screen.codes)
 
 
-async def test_coders_switch_and_others_can_be_hidden(project_path):
+async def test_coders_switch_and_others_can_be_hidden(project_path, monkeypatch):
     app = QualcodeApp(project_path, "tester", poll=0)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_interview(pilot)
@@ -216,6 +216,13 @@ async def test_coders_switch_and_others_can_be_hidden(project_path):
         assert app.show_others is False
         assert [c.coder for c in screen.data.visible_codings(app.coder, app.show_others)] == ["rashad"]
         assert view.show_others is False
+        # the choice is remembered for the project; undo takes back rashad's coding, not the choice
+        await pilot.press("u")
+        assert {r["coder"] for r in codings(project_path)} == {"tester"}
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)     # no other say: the project's remembered coder
+    app = QualcodeApp(project_path, poll=0)
+    assert app.coder == "rashad"
+    app.project.close()
 
 
 async def test_every_action_is_saved_before_quitting(project_path):
