@@ -133,3 +133,19 @@ def test_figures_in_words():
     words = reliability.describe({"precision": 0.0, "recall": 0.0, "f1": 0.0, "n": 1}, "turn")
     assert words == "no past suggestion right (precision 0.00), found 0 of 1 coded turn (recall 0.00), F1 0.00"
     assert "no coded sentences to find yet" in reliability.describe({"precision": 0, "recall": 0, "f1": 0, "n": 0})
+
+
+def test_a_score_is_told_by_how_often_such_scores_were_right_when_tested(tmp_path):
+    path = build_project(tmp_path, docs=4, coded=2)
+    p = Project(path)
+    try:
+        assert reliability.score_meaning(p, 0.9) is None              # nothing tested yet
+        reliability.measure(p)
+        bins = p.setting(SUMMARY_SETTING)["calibration"]
+        low = next(b for b in bins if b["bin"] == "0.0-0.2")
+        said = reliability.score_meaning(p, 0.05)
+        assert said.startswith("suggestions scored 0.0–0.2 were right")
+        assert f"of {low['n']})" in said and f"{low['observed']:.0%}" in said
+        assert reliability.score_meaning(p, 1.0) is None or "0.8–1.0" in reliability.score_meaning(p, 1.0)
+    finally:
+        p.close()

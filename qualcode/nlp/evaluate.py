@@ -175,7 +175,7 @@ def evaluate(project: Project, unit: str = "sentence", folds: int = 5, curve: bo
             ch.set_setting(THRESHOLD_SETTING, threshold)
             ch.set_setting(RELIABILITY_SETTING, reliability)
             ch.set_setting(SUMMARY_SETTING, {"unit": unit, "key": key, "overall": result["overall"],
-                                             "threshold": threshold})
+                                             "threshold": threshold, "calibration": result["calibration"]})
             ch.set_setting(reliabilitymod.MEASURED_SETTING, measured)
     return result
 

@@ -111,6 +111,23 @@ def describe(entry: dict, unit: str = "sentence", short: bool = False) -> str:
     return f"{said}, {found}, F1 {f1:.2f}"
 
 
+def score_meaning(project: Project, score: float) -> str | None:
+    """What a score has meant on this project: how often suggestions in its band were right when
+    tested (the calibration of the last measurement), or None before one."""
+    from qualcode.nlp.evaluate import SUMMARY_SETTING
+
+    summary = project.setting(SUMMARY_SETTING)
+    bins = summary.get("calibration") if isinstance(summary, dict) else None
+    for b in bins or ():
+        lo, hi = (float(x) for x in str(b.get("bin", "0-0")).split("-"))
+        if lo <= score < hi or (hi >= 1.0 and score >= lo):
+            n, rate = int(b.get("n") or 0), float(b.get("observed") or 0.0)
+            if n:
+                return (f"suggestions scored {lo:.1f}–{hi:.1f} were right {rate:.0%} of the time when tested "
+                        f"({round(rate * n)} of {n})")
+    return None
+
+
 def not_measured(project: Project) -> str:
     """Why a code has no figures yet, in words."""
     from qualcode.nlp.suggest import RELIABILITY_SETTING

@@ -138,6 +138,7 @@ async def test_reliability_is_measured_in_the_background_and_shown_on_the_review
         assert f"(precision {fees['precision']:.2f})" in detail()
         assert f"of {fees['n']} coded sentence" in detail() and f"F1 {fees['f1']:.2f}" in detail()
         assert app.project.setting("suggest.reliability_measured")["documents"] == 2
+        assert "score: suggestions scored 0.8–1.0 were right" in detail()     # what a score of 0.8 has meant
         # the measurement changed nothing the model learns from: no second round
         await pilot.pause(0.3)
         await settle_learning(pilot)

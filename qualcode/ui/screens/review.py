@@ -12,7 +12,7 @@ from qualcode.errors import QualcodeError
 from qualcode.suggestions import accept_suggestion, open_suggestions, reject_suggestion
 from qualcode.ui.screens.base import SectionScreen
 from qualcode.ui.suggestion_runs import suggest_in_background
-from qualcode.ui.widgets.sidebar import evidence_text, reliability_text
+from qualcode.ui.widgets.sidebar import evidence_text, reliability_text, score_meaning
 from qualcode.ui.widgets.work_progress import WorkProgress
 
 QUEUE_LIMIT = 2000
@@ -103,6 +103,10 @@ class ReviewScreen(SectionScreen):
             out.append("\n")
             out.append(reliability_text(self.app.project, s["code"], s["evidence"]))
             out.append("\n")
+            meaning = score_meaning(self.app.project, s["score"])
+            if meaning:
+                out.append("score: ", style="dim")
+                out.append(meaning + "\n")
             out.append(evidence_text(s["evidence"]))
         self.query_one("#review-detail", Static).update(out)
 

@@ -72,6 +72,16 @@ def reliability_text(project, code: str, evidence=None, short: bool = False) -> 
     return out
 
 
+def score_meaning(project, score: float) -> str | None:
+    """How often suggestions with a score like this were right when tested (None before testing)."""
+    from qualcode.nlp import reliability
+
+    try:
+        return reliability.score_meaning(project, float(score))
+    except Exception:     # a locked file or an old measurement must not take the card with it
+        return None
+
+
 def evidence_text(evidence) -> Text:
     """Evidence as the suggester wrote it (terms, similar quotes), whatever its exact shape.
     The code's reliability is left out: `reliability_text` tells it, up to date."""
