@@ -14,6 +14,11 @@ from qualcode.store.project import Project
 
 MIN_UNITS = 20
 EXAMPLES = 3
+# spoken filler and the stems contractions leave (don't → don): they make topics of how people talk
+FILLERS = ("like maybe yes yeah okay ok well just really say says said think know mean right sure thing things "
+           "got get let tell come comes did does don doesn didn isn wasn aren won can couldn wouldn shouldn "
+           "ll ve re").split()
+_NOTES = r"\[[^\]\n]{0,40}\]|\([^)\n]{0,40}\)"     # transcriber's notes: [laughs], (pause)
 
 
 def emerging_themes(project: Project, topics: int = 8, unit: str = "sentence") -> list[dict]:
@@ -29,8 +34,13 @@ def emerging_themes(project: Project, topics: int = 8, unit: str = "sentence") -
     units = [u for u in units if not any(s < u.end and e > u.start for s, e in codings.get(u.doc_id, ()))]
     if len(units) < MIN_UNITS:
         return []
-    texts = [u.text for u in units]
-    vec = TfidfVectorizer(stop_words="english" if all(u.lang == "en" for u in units) else None,
+    import re
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    texts = [re.sub(_NOTES, " ", u.text) for u in units]
+    english = all(u.lang == "en" for u in units)
+    vec = TfidfVectorizer(stop_words=sorted(ENGLISH_STOP_WORDS | set(FILLERS)) if english else None,
                           max_df=0.5, min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
     try:
         X = vec.fit_transform(texts)

@@ -291,7 +291,14 @@ class QualcodeApp(App):
                                                                                            action, node))
         yield SystemCommand("Anonymisation preview", "who would become whom; changes nothing",
                             self.action_anonymisation_preview)
+        yield SystemCommand("Emerging themes", "topics in text nobody has coded yet, as candidate new codes",
+                            self.action_emerging_themes)
         yield from super().get_system_commands(screen)
+
+    def action_emerging_themes(self) -> None:
+        from qualcode.ui.screens.themes import EmergingThemes
+
+        self.push_screen(EmergingThemes(self.project.path))
 
     def action_anonymisation_preview(self) -> None:
         from qualcode.ui.screens.privacy import AnonymisationPreview

@@ -45,3 +45,35 @@ async def test_demo_opens_codes_and_shows_both_coders(demo_path):
         app.open_document(both["document_id"])
         await pilot.pause()
         assert len({c.coder for c in app.screen.data.codings}) >= 2
+
+
+async def test_emerging_themes_become_codes_from_the_palette(demo_path, tmp_path):
+    import shutil
+
+    from qualcode.store.project import Project
+    from qualcode.ui.screens.themes import EmergingThemes
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_path, path)
+    app = QualcodeApp(path, "tester", poll=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_emerging_themes()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EmergingThemes)
+        for _ in range(600):                            # found in a daemon thread
+            if screen.topics:
+                break
+            await pilot.pause(0.1)
+        topic = screen.topics[0]
+        assert topic["terms"] and topic["examples"] and screen.query_one("#themes-table").row_count == len(screen.topics)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", *"Emerging/Remittance", "enter")  # the name typed over the proposal
+        await pilot.pause()
+        with Project(path) as p:
+            row = p.one("SELECT description, keywords FROM codes WHERE path = 'Emerging/Remittance'")
+        assert row is not None and topic["terms"][0] in row["keywords"] and "uncoded text" in row["description"]
+        await pilot.press("enter")                      # the strongest example, in its transcript
+        await pilot.pause()
+        assert app.current_section == "transcript"
