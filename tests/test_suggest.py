@@ -317,7 +317,7 @@ def test_a_cache_write_cut_short_leaves_no_lasting_temporary_file(tmp_path):
 def test_top_k_finds_each_rows_largest_values_also_among_ties_and_zeros():
     import numpy as np
 
-    from qualcode.nlp.model import top_k
+    from qualcode.nlp.neighbours import top_k
 
     rng = np.random.default_rng(1)
     for c in (12, 120, 2000, 5003):
