@@ -29,17 +29,27 @@ def _codings(project: Project, code_ref: str, include_children: bool, coder: str
     if coder:
         sql += " AND u.name = ?"
         params.append(coder)
-    rows = [dict(r) for r in project.query(sql + " ORDER BY d.position, d.name, c.start", params)]
-    from qualcode.analysis.units import Coding, Corpus
+    return [dict(r) for r in project.query(sql + " ORDER BY d.position, d.name, c.start", params)]
 
-    corpus = Corpus(project)
-    labels = {r["id"]: r["label"] for r in project.query("SELECT id, label FROM speakers")}
-    for r in rows:
-        r["speakers"] = list(corpus.coding_speakers(Coding(r["coding_id"], r["document_id"], r["code_id"], r["coder"],
-                                                           r["start"], r["end"], r["created_at"])))
-        r["speaker_id"] = r["speakers"][0] if r["speakers"] else None
-        r["speaker"] = ", ".join(labels[s] for s in r["speakers"] if s in labels) or None
-    return rows
+
+class _Speakers:
+    """Fills in who speaks in each returned coding; the turns are read once per retrieval."""
+
+    def __init__(self, project: Project):
+        from qualcode.analysis.units import Corpus
+
+        self.corpus = Corpus(project)
+        self.labels = {r["id"]: r["label"] for r in project.query("SELECT id, label FROM speakers")}
+
+    def add(self, rows: list[dict]) -> list[dict]:
+        from qualcode.analysis.units import Coding
+
+        for r in rows:
+            r["speakers"] = list(self.corpus.coding_speakers(Coding(r["coding_id"], r["document_id"], r["code_id"],
+                                                                    r["coder"], r["start"], r["end"], r["created_at"])))
+            r["speaker_id"] = r["speakers"][0] if r["speakers"] else None
+            r["speaker"] = ", ".join(self.labels[s] for s in r["speakers"] if s in self.labels) or None
+        return rows
 
 
 def _attribute_match(project: Project, expr: str):
@@ -60,7 +70,8 @@ def _attribute_match(project: Project, expr: str):
 def retrieve(project: Project, code: str, op: str | None = None, other: str | None = None,
              coder: str | None = None, include_children: bool = True) -> list[dict]:
     """Codings of `code` (with its sub-codes), optionally `and`/`or`/`not` another code or attribute."""
-    base = _codings(project, code, include_children, coder)
+    speakers = _Speakers(project)
+    base = speakers.add(_codings(project, code, include_children, coder))
     if not op:
         return base
     op = op.lower()
@@ -88,5 +99,5 @@ def retrieve(project: Project, code: str, op: str | None = None, other: str | No
     if op == "not":
         return [c for c in base if not overlaps(c)]
     seen = {c["coding_id"] for c in base}
-    merged = base + [o for o in others if o["coding_id"] not in seen]
+    merged = base + speakers.add([o for o in others if o["coding_id"] not in seen])
     return sorted(merged, key=lambda c: (c["document"], c["start"]))
