@@ -1,16 +1,16 @@
 """How reliable each code's suggestions are: measured when it is worth it, told in words.
 
 `evaluate` measures precision, recall and F1 per code by cross-validation on the project's own
-codings. This module decides when a measurement is missing or out of date (the number of codings
-it was made on is kept beside it), measures and stores it in one "evaluate" change (which leaves
-the model's training key alone), and looks a code's figures up at display time.
+codings and stores, beside the figures, what they were measured on (`measured_now`). This module
+decides when a measurement is missing or out of date, has one made (an "evaluate" change, which
+leaves the model's training key alone), and tells a code's figures and a score's meaning in words.
 """
 
 from __future__ import annotations
 
 from qualcode.store.project import Project
 
-MEASURED_SETTING = "suggest.reliability_measured"   # {"codings", "documents", "key", "unit"} at measuring time
+MEASURED_SETTING = "suggest.reliability_measured"   # measured_now(): codings, documents, key, unit, codebook
 MIN_DOCUMENTS = 2          # cross-validation tests on documents the model has not seen
 MIN_NEW = 5                # re-measure after this many codings more (or fewer) …
 SHARE = 0.1                # … or this share of those measured on, whichever is larger

@@ -73,6 +73,7 @@ class QualcodeApp(App):
         # the suggester retrains this many quiet seconds after a change (None: only when asked)
         self.learning = Learner(self, learn_delay)
         self._learn_at_start = learn_at_start     # bring a stale model up to date once the app is open
+        self.suggesting = False                    # a suggestion run is going (suggestion_runs.suggest_in_background)
 
     # Sections are installed screens swapped with switch_screen, not Textual "modes": a mode's
     # first showing re-parses every stylesheet (a few hundred ms), a screen switch does not.

@@ -125,7 +125,7 @@ def suggest_in_background(screen, documents: list[str] | None, progress: Callabl
     from qualcode.ui.learning import in_daemon_thread
 
     app = screen.app
-    if getattr(app, "suggesting", False):
+    if app.suggesting:
         return False
     app.suggesting = True
     path, coder = app.project.path, app.coder
